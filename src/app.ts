@@ -1,0 +1,79 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import websocketPlugin from '@fastify/websocket';
+import { loadConfig, ConfigError, type Config } from './config.js';
+import { Hub } from './domain/hub.js';
+import { compileRouteValidator } from './domain/validate.js';
+import type { Broker } from './broker/broker.js';
+import { MemoryBroker } from './broker/memory.js';
+import { Metrics, metricsPlugin } from './metrics.js';
+import { hubPlugin } from './hub-plugin.js';
+import { errorsPlugin } from './errors-plugin.js';
+import { chooseStompSubprotocol } from '../transports/stomp/codec.js';
+import httpApi from '../transports/http-api.js';
+import shortPolling from '../transports/short-polling.js';
+import longPolling from '../transports/long-polling.js';
+import sse from '../transports/sse.js';
+import websocket from '../transports/websocket.js';
+import stomp from '../transports/stomp/index.js';
+import compat from '../transports/compat.js';
+import demo from '../transports/demo.js';
+
+/** Paths whose WebSocket upgrade speaks STOMP (and so negotiates a STOMP subprotocol). */
+const STOMP_PATHS = new Set(['/stomp', '/location']);
+
+/** Options of buildApp beyond the configuration. */
+export interface BuildOptions {
+  /** A broker to use instead of the one the configuration names (tests). */
+  broker?: Broker;
+  /** Collect prom-client's default process metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+/** Creates the broker the configuration names. The only place concrete brokers are named. */
+export async function createBroker(config: Readonly<Config>): Promise<Broker> {
+  const options = { historySize: config.historySize, groupIdleMs: config.groupIdleMs };
+  if (config.broker === 'memory') return new MemoryBroker(options);
+  throw new ConfigError('BROKER', 'redis is not available in this build yet');
+}
+
+/**
+ * The composition root: builds the Fastify app with every transport, without listening.
+ * @param overrides configuration values that win over the environment defaults
+ */
+export async function buildApp(overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const config: Readonly<Config> = Object.freeze({ ...loadConfig({}), ...overrides });
+  if (config.authSecret) throw new ConfigError('AUTH_SECRET', 'authentication is not available in this build yet');
+  if (config.stompRelayUrl) throw new ConfigError('STOMP_RELAY_URL', 'STOMP relay mode is not available in this build yet');
+  const broker = options.broker ?? (await createBroker(config));
+  const metrics = new Metrics({ defaultMetrics: options.defaultMetrics });
+  const hub = new Hub(broker, { published: (event, source) => metrics.published(event, source) });
+
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: config.maxBodyBytes,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+  });
+  app.setValidatorCompiler(compileRouteValidator);
+  await app.register(errorsPlugin);
+  await app.register(metricsPlugin, { metrics });
+  await app.register(hubPlugin, { hub, broker, config });
+  await app.register(websocketPlugin, {
+    options: {
+      maxPayload: config.maxBodyBytes * 2 + 4096,
+      perMessageDeflate: false,
+      handleProtocols: (protocols: Set<string>, request: { url?: string }) =>
+        STOMP_PATHS.has((request.url ?? '').split('?')[0]!) ? chooseStompSubprotocol(protocols) : false,
+    },
+  });
+  await app.register(httpApi);
+  await app.register(shortPolling);
+  await app.register(longPolling);
+  await app.register(sse);
+  await app.register(websocket);
+  await app.register(stomp);
+  await app.register(compat);
+  await app.register(demo);
+  return app;
+}

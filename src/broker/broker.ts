@@ -1,0 +1,66 @@
+import type { EncodedEvent, EventDraft, HistoryRead, RtEvent } from '../domain/events.js';
+
+/**
+ * The one broker interface. It assigns each group's `seq`, keeps the last `historySize` events per
+ * group, keeps the snapshot state, and fans accepted events out to every instance's handler.
+ *
+ * Every implementation delivers through `setHandler`'s callback — the memory broker calls it from
+ * `publish`, the Redis broker from its subscriber connection — so the Hub has exactly one delivery path.
+ */
+export interface Broker {
+  /** Implementation name, used as the `broker` metric label (`memory`, `redis`). */
+  readonly name: string;
+
+  /**
+   * Sets the callback that receives every event published on a group this instance subscribed to,
+   * in seq order per group. Called once, by the Hub, before anything else.
+   */
+  setHandler(handler: BrokerHandler): void;
+
+  /**
+   * Accepts an event: assigns the next seq of its group, appends it to history and the snapshot
+   * state, and fans it out.
+   * @returns the accepted event, encoded
+   * @throws HubError `broker_unavailable` when the backing store cannot be reached
+   */
+  publish(draft: EventDraft): Promise<EncodedEvent>;
+
+  /**
+   * Reads history after a cursor.
+   * @param since the last seq the reader has; `undefined` means "from now" (no events, the head)
+   * @returns events after `since` (at most what is kept), the head, and whether anything was cut
+   */
+  read(group: string, since: number | undefined): Promise<HistoryRead>;
+
+  /** The group's snapshot state: head seq, latest location per user, last 50 chats. */
+  snapshot(group: string): Promise<{ seq: number; members: RtEvent[]; chat: RtEvent[] }>;
+
+  /**
+   * Tells the broker this instance has subscribers on a group, so its events must reach the handler.
+   * The Hub calls it once per group (on the first subscriber) and awaits it before reading history.
+   */
+  subscribe(group: string): Promise<void>;
+
+  /** Tells the broker this instance has no subscribers left on a group. */
+  unsubscribe(group: string): Promise<void>;
+
+  /** True while the backing store is reachable (`/readyz`). */
+  isReady(): boolean;
+
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
+
+/** Receives accepted events from the broker. */
+export type BrokerHandler = (event: EncodedEvent) => void;
+
+/** Options every broker takes. */
+export interface BrokerOptions {
+  /** Events kept per group. */
+  historySize: number;
+  /** A group with no subscribers and no activity for this long is evicted. */
+  groupIdleMs: number;
+}
+
+/** How many chat events the snapshot keeps. */
+export const SNAPSHOT_CHAT_SIZE = 50;

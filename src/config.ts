@@ -1,0 +1,142 @@
+/**
+ * Configuration: environment variables, each also a `--flag` of `npm start` (a flag wins).
+ * Parsed once at start-up into a frozen object; a bad value throws an error naming the variable.
+ */
+
+/** The server's configuration. */
+export interface Config {
+  /** TCP port (PORT, default 8080). */
+  port: number;
+  /** Listen address (HOST, default 0.0.0.0). */
+  host: string;
+  /** Broker implementation (BROKER: memory | redis). */
+  broker: 'memory' | 'redis';
+  /** Redis URL for BROKER=redis (REDIS_URL). */
+  redisUrl: string;
+  /** Events kept per group (HISTORY_SIZE, default 1000). */
+  historySize: number;
+  /** Idle group eviction (GROUP_IDLE_MS, default 600000). */
+  groupIdleMs: number;
+  /** Default long-poll wait (LONGPOLL_TIMEOUT_MS, default 25000, max 60000). */
+  longpollTimeoutMs: number;
+  /** SSE comment heartbeat period (SSE_HEARTBEAT_MS, default 15000). */
+  sseHeartbeatMs: number;
+  /** WebSocket protocol ping period (WS_PING_MS, default 25000). */
+  wsPingMs: number;
+  /** Open streams and waiting long-polls allowed at once (MAX_CONNECTIONS, default 100000). */
+  maxConnections: number;
+  /** STOMP heart-beat we offer and expect, both directions (STOMP_HEARTBEAT_MS, default 10000; 0 = off). */
+  stompHeartbeatMs: number;
+  /** Unsent bytes per consumer before it is cut with slow_consumer (MAX_BUFFERED_BYTES, 1 MiB). */
+  maxBufferedBytes: number;
+  /** Largest publish body, HTTP body, WebSocket message or STOMP frame (MAX_BODY_BYTES, 4096). */
+  maxBodyBytes: number;
+  /** Publishes per second per connection, 0 = unlimited (RATE_LIMIT_PER_SEC, default 0). */
+  rateLimitPerSec: number;
+  /** HS256 secret that turns authentication on (AUTH_SECRET). */
+  authSecret: string | undefined;
+  /** External STOMP broker for relay mode (STOMP_RELAY_URL). */
+  stompRelayUrl: string | undefined;
+  /** SSE writer (SSE_WRITER: direct | plugin). */
+  sseWriter: 'direct' | 'plugin';
+  /** Drain time on SIGTERM before streams are closed (SHUTDOWN_GRACE_MS, default 5000). */
+  shutdownGraceMs: number;
+  /** Pino level (LOG_LEVEL, default info). */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Thrown for a bad configuration value; the message names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Source = Record<string, string | undefined>;
+
+function int(src: Source, name: string, fallback: number, min: number, max: number): number {
+  const raw = src[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got '${raw}'`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(src: Source, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = src[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got '${raw}'`);
+  }
+  return raw as T;
+}
+
+function url(src: Source, name: string, fallback: string | undefined, schemes: string[]): string | undefined {
+  const raw = src[name];
+  if (raw === undefined || raw === '') return fallback;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be a URL, got '${raw}'`);
+  }
+  if (!schemes.includes(parsed.protocol)) throw new ConfigError(name, `must use ${schemes.join(' or ')}, got '${raw}'`);
+  return raw;
+}
+
+/** Turns `--history-size 10` / `--HISTORY_SIZE=10` style flags into variable names. */
+export function flagsToEnv(argv: readonly string[]): Source {
+  const out: Source = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new ConfigError(arg, 'unexpected argument (flags look like --port 8080)');
+    const eq = arg.indexOf('=');
+    const key = (eq === -1 ? arg.slice(2) : arg.slice(2, eq)).replace(/-/g, '_').toUpperCase();
+    if (!(KNOWN as readonly string[]).includes(key)) throw new ConfigError(key, `unknown flag ${arg}`);
+    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined) throw new ConfigError(key, `flag ${arg} needs a value`);
+    out[key] = value;
+  }
+  return out;
+}
+
+const KNOWN = [
+  'PORT', 'HOST', 'BROKER', 'REDIS_URL', 'HISTORY_SIZE', 'GROUP_IDLE_MS', 'LONGPOLL_TIMEOUT_MS',
+  'SSE_HEARTBEAT_MS', 'WS_PING_MS', 'STOMP_HEARTBEAT_MS', 'MAX_CONNECTIONS', 'MAX_BUFFERED_BYTES', 'MAX_BODY_BYTES',
+  'RATE_LIMIT_PER_SEC', 'AUTH_SECRET', 'STOMP_RELAY_URL', 'SSE_WRITER', 'SHUTDOWN_GRACE_MS', 'LOG_LEVEL',
+] as const;
+
+/**
+ * Builds the configuration from the environment and command-line flags.
+ * @throws ConfigError naming the variable
+ */
+export function loadConfig(env: Source = process.env, argv: readonly string[] = []): Readonly<Config> {
+  const src: Source = { ...env, ...flagsToEnv(argv) };
+  const config: Config = {
+    port: int(src, 'PORT', 8080, 0, 65535),
+    host: src.HOST || '0.0.0.0',
+    broker: oneOf(src, 'BROKER', ['memory', 'redis'], 'memory'),
+    redisUrl: url(src, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
+    historySize: int(src, 'HISTORY_SIZE', 1000, 1, 1_000_000),
+    groupIdleMs: int(src, 'GROUP_IDLE_MS', 600_000, 1, 86_400_000),
+    longpollTimeoutMs: int(src, 'LONGPOLL_TIMEOUT_MS', 25_000, 1, 60_000),
+    sseHeartbeatMs: int(src, 'SSE_HEARTBEAT_MS', 15_000, 10, 3_600_000),
+    wsPingMs: int(src, 'WS_PING_MS', 25_000, 10, 3_600_000),
+    stompHeartbeatMs: int(src, 'STOMP_HEARTBEAT_MS', 10_000, 0, 3_600_000),
+    maxConnections: int(src, 'MAX_CONNECTIONS', 100_000, 1, 10_000_000),
+    maxBufferedBytes: int(src, 'MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxBodyBytes: int(src, 'MAX_BODY_BYTES', 4096, 256, 16 * 1024 * 1024),
+    rateLimitPerSec: int(src, 'RATE_LIMIT_PER_SEC', 0, 0, 1_000_000),
+    authSecret: src.AUTH_SECRET || undefined,
+    stompRelayUrl: url(src, 'STOMP_RELAY_URL', undefined, ['stomp:', 'ws:', 'wss:', 'tcp:']),
+    sseWriter: oneOf(src, 'SSE_WRITER', ['direct', 'plugin'], 'direct'),
+    shutdownGraceMs: int(src, 'SHUTDOWN_GRACE_MS', 5000, 0, 600_000),
+    logLevel: oneOf(src, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  };
+  return Object.freeze(config);
+}

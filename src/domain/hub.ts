@@ -1,0 +1,272 @@
+import type { Broker } from '../broker/broker.js';
+import { HubError } from './errors.js';
+import type { EncodedEvent, EventDraft, HistoryRead, PublishCommand, PublishSource, Snapshot, TransportName } from './events.js';
+
+/**
+ * What a transport hands the Hub to receive a group's events. `deliver` is called in seq order,
+ * exactly once per seq, synchronously from the broker's handler: it must not throw or await.
+ */
+export interface Subscriber {
+  /** The transport, for presence and metrics. */
+  readonly transport: TransportName;
+  /** The subscribed user, when known (shown in the snapshot's `online`). */
+  readonly user: string | undefined;
+  /** Receives one event. */
+  deliver(event: EncodedEvent): void;
+}
+
+/** Hooks the Hub calls on publish (metrics live outside the domain). */
+export interface HubObserver {
+  /** An event was accepted from `source`. */
+  published?(event: EncodedEvent, source: PublishSource): void;
+}
+
+type SubscriptionState = 'pending' | 'live' | 'closed';
+
+/**
+ * A subscriber's registration on one group. Created by `Hub.subscribe` in the pending state: live
+ * events are buffered while the transport answers the subscribe; `start()` then delivers the replay and
+ * the buffer (no gap, no duplicate at the seam) and switches to live delivery.
+ */
+export class Subscription {
+  /** The group's head when the subscription was made. */
+  head = 0;
+  /** True when the requested cursor was older than history (or ahead of head). */
+  truncated = false;
+  /** Events after the cursor, delivered by `start()`. */
+  replay: EncodedEvent[] = [];
+  /** The last seq this subscriber has been given (or was already past). */
+  lastSeq = 0;
+  private state: SubscriptionState = 'pending';
+  private buffer: EncodedEvent[] | undefined = undefined;
+
+  constructor(
+    private readonly hub: Hub,
+    /** The group id. */
+    readonly group: string,
+    /** Who receives the events. */
+    readonly subscriber: Subscriber,
+  ) {}
+
+  /** Delivers the replay and anything buffered, then every live event. Call once. */
+  start(): void {
+    if (this.state !== 'pending') return;
+    this.state = 'live';
+    const replay = this.replay;
+    this.replay = [];
+    for (const event of replay) this.offer(event);
+    const buffered = this.buffer;
+    this.buffer = undefined;
+    if (buffered) for (const event of buffered) this.offer(event);
+  }
+
+  /** Stops delivery and releases the registration. Safe to call more than once. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.buffer = undefined;
+    this.hub.release(this);
+  }
+
+  /** True until `close()`. */
+  get open(): boolean {
+    return this.state !== 'closed';
+  }
+
+  /** @internal called by the Hub for each live event of the group. */
+  offer(event: EncodedEvent): void {
+    if (this.state === 'pending') {
+      (this.buffer ??= []).push(event);
+      return;
+    }
+    if (this.state === 'closed' || event.event.seq <= this.lastSeq) return;
+    this.lastSeq = event.event.seq;
+    this.subscriber.deliver(event);
+  }
+}
+
+/** Per-group state held while the group has subscribers on this instance. */
+class HubGroup {
+  readonly subs = new Set<Subscription>();
+  /** Highest seq handed to subscribers (-1 before the first event or history read). */
+  lastSeq = -1;
+  /** Events that arrived while a gap was being filled from history. */
+  backlog: EncodedEvent[] | undefined = undefined;
+  ready: Promise<void>;
+
+  constructor(ready: Promise<void>) {
+    this.ready = ready;
+  }
+}
+
+/**
+ * The one place transports meet the broker: publish, read at a cursor, subscribe, snapshot.
+ * It keeps only groups that have subscribers here, so memory follows live interest, not history.
+ */
+export class Hub {
+  private readonly groups = new Map<string, HubGroup>();
+  private closing = false;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly observer: HubObserver = {},
+  ) {
+    broker.setHandler((event) => this.onBrokerEvent(event));
+  }
+
+  /**
+   * Accepts a publish command on a group.
+   * @param user the publishing user (already resolved by the transport)
+   * @returns the accepted event with its seq
+   */
+  async publish(group: string, command: PublishCommand, user: string, source: PublishSource): Promise<EncodedEvent> {
+    if (this.closing) throw new HubError('shutting_down', 'server is shutting down');
+    const at = Date.now();
+    // Key order follows DESIGN.md's example: group, type, user, at, sentAt, data.
+    const draft: EventDraft =
+      command.type === 'location'
+        ? { group, type: 'location', user, at, ...sentAtOf(command), data: locationData(command) }
+        : { group, type: 'chat', user, at, ...sentAtOf(command), data: chatData(command) };
+    const event = await this.broker.publish(draft);
+    this.observer.published?.(event, source);
+    return event;
+  }
+
+  /** Reads events after a cursor (polling). `since` undefined means "from now". */
+  read(group: string, since: number | undefined): Promise<HistoryRead> {
+    return this.broker.read(group, since);
+  }
+
+  /**
+   * Registers a subscriber on a group and reads history after `since`. Nothing is delivered until
+   * the caller has answered the subscribe and calls `start()` on the returned subscription.
+   */
+  async subscribe(group: string, subscriber: Subscriber, since: number | undefined): Promise<Subscription> {
+    if (this.closing) throw new HubError('shutting_down', 'server is shutting down');
+    let hubGroup = this.groups.get(group);
+    if (!hubGroup) {
+      hubGroup = new HubGroup(this.broker.subscribe(group));
+      this.groups.set(group, hubGroup);
+    }
+    const subscription = new Subscription(this, group, subscriber);
+    hubGroup.subs.add(subscription);
+    try {
+      await hubGroup.ready;
+      const history = await this.broker.read(group, since);
+      subscription.head = history.head;
+      subscription.truncated = history.truncated;
+      subscription.replay = history.events;
+      // A subscriber "from now" has everything up to head; a resuming one has up to its cursor,
+      // unless history was cut, in which case it gets what is kept.
+      subscription.lastSeq = since === undefined ? history.head : history.truncated ? 0 : since;
+      if (hubGroup.lastSeq < history.head) hubGroup.lastSeq = history.head;
+      return subscription;
+    } catch (err) {
+      subscription.close();
+      throw err;
+    }
+  }
+
+  /** The group's snapshot, with the users subscribed on this instance. */
+  async snapshot(group: string): Promise<Snapshot> {
+    const state = await this.broker.snapshot(group);
+    const online: Snapshot['online'] = [];
+    const seen = new Set<string>();
+    for (const sub of this.groups.get(group)?.subs ?? []) {
+      const { user, transport } = sub.subscriber;
+      if (user === undefined || seen.has(`${user}\n${transport}`)) continue;
+      seen.add(`${user}\n${transport}`);
+      online.push({ user, transport });
+    }
+    return { group, seq: state.seq, members: state.members, chat: state.chat, online };
+  }
+
+  /** Number of groups with subscribers on this instance, and subscriptions in all (leak checks). */
+  stats(): { groups: number; subscriptions: number } {
+    let subscriptions = 0;
+    for (const g of this.groups.values()) subscriptions += g.subs.size;
+    return { groups: this.groups.size, subscriptions };
+  }
+
+  /** Refuses new publishes and subscriptions from now on (graceful shutdown). */
+  beginShutdown(): void {
+    this.closing = true;
+  }
+
+  /** True once shutdown has begun. */
+  get shuttingDown(): boolean {
+    return this.closing;
+  }
+
+  /** @internal called by `Subscription.close()`. */
+  release(subscription: Subscription): void {
+    const hubGroup = this.groups.get(subscription.group);
+    if (!hubGroup || !hubGroup.subs.delete(subscription) || hubGroup.subs.size > 0) return;
+    this.groups.delete(subscription.group);
+    this.broker.unsubscribe(subscription.group).catch(() => {
+      // The broker logs its own failures; a group we no longer hold needs nothing more from us.
+    });
+  }
+
+  private onBrokerEvent(event: EncodedEvent): void {
+    const hubGroup = this.groups.get(event.event.group);
+    if (!hubGroup) return;
+    if (hubGroup.backlog) {
+      hubGroup.backlog.push(event);
+      return;
+    }
+    const seq = event.event.seq;
+    if (seq <= hubGroup.lastSeq && seq !== 1) return; // duplicate; seq 1 again means the group restarted
+    if (hubGroup.lastSeq >= 1 && seq > hubGroup.lastSeq + 1) {
+      this.fillGap(event.event.group, hubGroup, event);
+      return;
+    }
+    this.fanOut(hubGroup, event);
+  }
+
+  private fanOut(hubGroup: HubGroup, event: EncodedEvent): void {
+    if (event.event.seq === 1 && hubGroup.lastSeq > 1) {
+      // The group was evicted and restarted elsewhere: subscribers' cursors start over with it.
+      for (const sub of hubGroup.subs) sub.lastSeq = 0;
+    }
+    hubGroup.lastSeq = event.event.seq;
+    for (const sub of hubGroup.subs) sub.offer(event);
+  }
+
+  // Events were missed (e.g. the broker's subscriber connection dropped): fetch them from history,
+  // holding anything newer in a backlog so the group still goes out in seq order.
+  private fillGap(group: string, hubGroup: HubGroup, trigger: EncodedEvent): void {
+    hubGroup.backlog = [trigger];
+    const from = hubGroup.lastSeq;
+    this.broker.read(group, from).then(
+      (history) => this.drainBacklog(hubGroup, history.events),
+      () => this.drainBacklog(hubGroup, []),
+    );
+  }
+
+  private drainBacklog(hubGroup: HubGroup, recovered: EncodedEvent[]): void {
+    const backlog = hubGroup.backlog ?? [];
+    hubGroup.backlog = undefined;
+    for (const event of recovered) if (event.event.seq > hubGroup.lastSeq) this.fanOut(hubGroup, event);
+    for (const event of backlog) if (event.event.seq > hubGroup.lastSeq) this.fanOut(hubGroup, event);
+  }
+}
+
+function sentAtOf(command: PublishCommand): { sentAt?: number } {
+  return command.sentAt === undefined ? {} : { sentAt: command.sentAt };
+}
+
+function locationData(command: Extract<PublishCommand, { type: 'location' }>) {
+  const data: { lat: number; lng: number; accuracy?: number; heading?: number; speed?: number } = {
+    lat: command.lat,
+    lng: command.lng,
+  };
+  if (command.accuracy !== undefined) data.accuracy = command.accuracy;
+  if (command.heading !== undefined) data.heading = command.heading;
+  if (command.speed !== undefined) data.speed = command.speed;
+  return data;
+}
+
+function chatData(command: Extract<PublishCommand, { type: 'chat' }>) {
+  return command.clientId === undefined ? { text: command.text } : { text: command.text, clientId: command.clientId };
+}

@@ -1,0 +1,41 @@
+import { loadConfig, ConfigError } from './config.js';
+import { buildApp } from './app.js';
+
+// Entry point: configuration from env and flags -> buildApp() -> listen; signals -> app.close().
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`realtime-arena: bad configuration: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const app = await buildApp(config).catch((err: unknown) => {
+    console.error(`realtime-arena: cannot start: ${(err as Error).message}`);
+    process.exit(2);
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    // Streams are closed with a reconnect hint by each transport's preClose hook; this bounds the wait.
+    const force = setTimeout(() => process.exit(0), config.shutdownGraceMs + 2000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'error while closing');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+}
+
+void main();

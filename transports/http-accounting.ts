@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import type { EncodedEvent } from '../src/domain/events.js';
+import type { TransportMetrics } from '../src/metrics.js';
+
+const kBytesAtStart = Symbol('bytesAtStart');
+type WithStart = { [kBytesAtStart]?: number };
+
+/**
+ * Counts the wire bytes of every response of this (encapsulated) plugin, status line and headers
+ * included, as the difference in the socket's `bytesWritten` across the request.
+ */
+export function countResponseBytes(app: FastifyInstance, metrics: TransportMetrics): void {
+  app.addHook('onRequest', async (request) => {
+    (request.raw as WithStart)[kBytesAtStart] = request.raw.socket?.bytesWritten ?? 0;
+  });
+  app.addHook('onResponse', async (request) => {
+    const start = (request.raw as WithStart)[kBytesAtStart];
+    const now = request.raw.socket?.bytesWritten;
+    if (start !== undefined && now !== undefined && now >= start) metrics.sent(now - start);
+  });
+}
+
+/** Counts a poll answer: its result and each event handed over. */
+export function accountPoll(metrics: TransportMetrics, events: readonly EncodedEvent[], timedOut: boolean): void {
+  metrics.poll(events.length > 0 ? 'events' : timedOut ? 'timeout' : 'empty');
+  if (events.length === 0) return;
+  const now = Date.now();
+  for (const event of events) metrics.delivered(event, now);
+}

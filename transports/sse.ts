@@ -1,0 +1,177 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FastifySSEPlugin } from 'fastify-sse-v2';
+import { groupParamsSchema, sseQuerySchema } from '../src/domain/schemas.js';
+import { parseCursor } from '../src/domain/validate.js';
+import type { EncodedEvent } from '../src/domain/events.js';
+import type { Subscriber, Subscription } from '../src/domain/hub.js';
+import { HubError } from '../src/domain/errors.js';
+import type { TransportMetrics } from '../src/metrics.js';
+import { corkForTick } from '../src/protocol/cork.js';
+import { SSE_HEARTBEAT, encodeSseControl, encodeSseEvent, encodeSseRetry } from '../src/protocol/sse-codec.js';
+import { PluginWriter, type SseWriter } from './sse-plugin-writer.js';
+
+/** Client reconnect delay announced on open. */
+const RETRY_MS = 3000;
+
+/** Writes pre-encoded blocks straight to the response: the default writer. */
+class DirectWriter implements SseWriter {
+  constructor(private readonly reply: FastifyReply) {}
+  open(status: number, headers: Record<string, string>, first: Buffer): void {
+    this.reply.hijack();
+    this.reply.raw.writeHead(status, headers);
+    this.reply.raw.write(first);
+  }
+  write(block: Buffer): void {
+    corkForTick(this.reply.raw);
+    this.reply.raw.write(block);
+  }
+  get pendingBytes(): number {
+    return this.reply.raw.writableLength;
+  }
+  end(last?: Buffer): void {
+    this.reply.raw.end(last);
+  }
+}
+
+/** One open event stream on one group. */
+class SseStream implements Subscriber {
+  readonly transport = 'sse' as const;
+  subscription: Subscription | undefined = undefined;
+  private delivered = 0;
+  private closed = false;
+
+  constructor(
+    readonly user: string | undefined,
+    private readonly writer: SseWriter,
+    private readonly metrics: TransportMetrics,
+    private readonly maxBuffered: number,
+    private readonly limit: number,
+    private readonly onClose: (stream: SseStream) => void,
+  ) {}
+
+  deliver(event: EncodedEvent): void {
+    if (this.closed) return;
+    const block = (event.sse ??= encodeSseEvent(event.event.seq, event.event.type, event.json));
+    if (this.writer.pendingBytes + block.length > this.maxBuffered) return this.slowConsumer();
+    this.writer.write(block);
+    this.metrics.sent(block.length);
+    this.metrics.delivered(event, Date.now());
+    if (++this.delivered >= this.limit) this.close('answered');
+  }
+
+  heartbeat(): void {
+    if (this.closed) return;
+    this.writer.write(SSE_HEARTBEAT);
+    this.metrics.sent(SSE_HEARTBEAT.length);
+  }
+
+  /** Ends the stream, optionally with a last control block; idempotent. */
+  close(reason: string, last?: Buffer): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.subscription?.close();
+    if (last) this.metrics.sent(last.length);
+    this.writer.end(last);
+    this.metrics.connectionClosed(reason);
+    this.onClose(this);
+  }
+
+  private slowConsumer(): void {
+    this.metrics.dropped('slow_consumer');
+    const last = this.subscription?.lastSeq ?? 0;
+    this.close('slow_consumer', encodeSseControl('error', { code: 'slow_consumer', message: `more than ${this.maxBuffered} bytes unsent; resume with Last-Event-ID: ${last}` }));
+  }
+}
+
+/** Options of one SSE stream. */
+export interface SseStreamOptions {
+  group: string;
+  since: number | undefined;
+  user: string | undefined;
+  /** End after this many events. */
+  limit: number | undefined;
+  /** End after this many ms. */
+  timeoutMs: number | undefined;
+}
+
+/**
+ * SSE streaming as a reusable piece (the compatibility aliases use it too): heartbeats, shutdown,
+ * and `open(request, reply, options)` for one stream.
+ */
+export async function createSseStreamer(app: FastifyInstance) {
+  if (app.config.sseWriter === 'plugin') await app.register(FastifySSEPlugin, { retryDelay: false });
+  const metrics = app.metrics.transport('sse');
+  const streams = new Set<SseStream>();
+  const { sseWriter, maxBufferedBytes, sseHeartbeatMs } = app.config;
+
+  const heartbeat = setInterval(() => {
+    for (const stream of streams) stream.heartbeat();
+  }, sseHeartbeatMs);
+  heartbeat.unref();
+  app.addHook('preClose', async () => {
+    clearInterval(heartbeat);
+    const bye = encodeSseControl('error', { code: 'shutting_down', message: 'server restarting; reconnect' });
+    for (const stream of [...streams]) stream.close('shutdown', bye);
+  });
+
+  return async function open(request: FastifyRequest, reply: FastifyReply, options: SseStreamOptions): Promise<FastifyReply> {
+    app.connections.acquire();
+    metrics.connectionOpened();
+    let timer: NodeJS.Timeout | undefined;
+    const writer: SseWriter = sseWriter === 'plugin' ? new PluginWriter(reply) : new DirectWriter(reply);
+    const stream = new SseStream(options.user, writer, metrics, maxBufferedBytes, options.limit ?? Infinity, (s) => {
+      streams.delete(s);
+      clearTimeout(timer);
+      app.connections.release();
+    });
+    try {
+      stream.subscription = await app.hub.subscribe(options.group, stream, options.since);
+    } catch (err) {
+      app.connections.release();
+      metrics.connectionClosed('error');
+      throw err;
+    }
+    const subscription = stream.subscription;
+    let first = encodeSseRetry(RETRY_MS);
+    if (subscription.truncated) {
+      first = Buffer.concat([first, encodeSseControl('truncated', { group: options.group, seq: subscription.head })]);
+    }
+    writer.open(200, SSE_HEADERS, first);
+    metrics.sent(first.length);
+    streams.add(stream);
+    reply.raw.once('close', () => stream.close('client'));
+    if (options.timeoutMs !== undefined) timer = setTimeout(() => stream.close('answered'), options.timeoutMs);
+    subscription.start();
+    return reply;
+  };
+}
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
+type SseQuery = { since?: number; user?: string; limit?: number; timeout?: number };
+
+/**
+ * SSE: `GET /sse/groups/:group?since=N` (or `Last-Event-ID: N`, which wins). Each event is
+ * `id: <seq>` / `event: <type>` / `data: <json>`; `retry:` on open; a comment heartbeat; `event:
+ * truncated` when history was cut. `limit`/`timeout` end the stream (for clients such as stock k6).
+ */
+export default async function sse(app: FastifyInstance): Promise<void> {
+  const open = await createSseStreamer(app);
+
+  app.get<{ Params: { group: string }; Querystring: SseQuery }>(
+    '/sse/groups/:group',
+    { schema: { params: groupParamsSchema, querystring: sseQuerySchema } },
+    async (request, reply) => {
+      const lastEventId = request.headers['last-event-id'];
+      if (Array.isArray(lastEventId)) throw new HubError('invalid_cursor', 'one Last-Event-ID header at most');
+      const since = lastEventId !== undefined ? parseCursor(lastEventId) : request.query.since;
+      const { limit, timeout, user } = request.query;
+      return open(request, reply, { group: request.params.group, since, user, limit, timeoutMs: timeout });
+    },
+  );
+}

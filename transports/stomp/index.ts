@@ -1,0 +1,73 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type {} from '@fastify/websocket'; // route option types (wsHandler)
+import { userQuerySchema } from '../../src/domain/schemas.js';
+import { HubError } from '../../src/domain/errors.js';
+import { encodeFrame } from './codec.js';
+import { StompSession, canonicalDestinations, type StompDestinations } from './session.js';
+
+/** Most headers a frame may carry (the spec sets no limit; a hostile client could send 10,000). */
+const MAX_HEADERS = 100;
+
+/**
+ * Registers a STOMP-over-WebSocket endpoint at `path` with a destination mapping. `/stomp` uses the
+ * canonical destinations; the compatibility plugin registers `/location` with the Spring app's.
+ */
+export function registerStompEndpoint(app: FastifyInstance, path: string, destinations: StompDestinations): void {
+  const metrics = app.metrics.transport('stomp');
+  const sessions = new Set<StompSession>();
+  const options = {
+    maxFrameBytes: app.config.maxBodyBytes + 1024,
+    maxHeaders: MAX_HEADERS,
+    maxBufferedBytes: app.config.maxBufferedBytes,
+    heartbeatMs: app.config.stompHeartbeatMs,
+  };
+
+  const pinger = setInterval(() => {
+    for (const session of sessions) session.checkAlive();
+  }, app.config.wsPingMs);
+  pinger.unref();
+  app.addHook('preClose', async () => {
+    clearInterval(pinger);
+    for (const session of sessions) session.fail('shutting_down', 'server restarting; reconnect and resubscribe with since', 1012);
+  });
+
+  app.route<{ Querystring: { user?: string } }>({
+    method: 'GET',
+    url: path,
+    schema: { querystring: userQuerySchema },
+    handler: async () => {
+      throw new HubError('invalid_request', `GET ${path} needs a WebSocket upgrade (STOMP over WebSocket)`);
+    },
+    wsHandler: (socket: WebSocket, request: FastifyRequest<{ Querystring: { user?: string } }>) => {
+      try {
+        app.connections.acquire();
+      } catch {
+        socket.send(encodeFrame('ERROR', { message: 'too_many_connections' }, 'server is at MAX_CONNECTIONS', '1.2'));
+        socket.close(1013, 'too_many_connections');
+        return;
+      }
+      metrics.connectionOpened();
+      const session = new StompSession(socket, request.query.user ?? 'anonymous', app.hub, metrics, destinations, options);
+      sessions.add(session);
+      socket.on('pong', () => (session.alive = true));
+      socket.on('message', (data) => session.onMessage(toBuffer(data)));
+      socket.once('close', () => {
+        sessions.delete(session);
+        session.releaseSubscriptions();
+        app.connections.release();
+        metrics.connectionClosed(session.closeReason);
+      });
+    },
+  });
+}
+
+function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
+
+/** STOMP over WebSocket at `/stomp`. */
+export default async function stomp(app: FastifyInstance): Promise<void> {
+  registerStompEndpoint(app, '/stomp', canonicalDestinations);
+}

@@ -1,0 +1,288 @@
+import type { WebSocket } from 'ws';
+import type { Socket } from 'node:net';
+import { HubError, toHubError, type ErrorCode } from '../../src/domain/errors.js';
+import type { EncodedEvent, PublishCommand } from '../../src/domain/events.js';
+import type { Hub, Subscriber, Subscription } from '../../src/domain/hub.js';
+import { checkGroup, parseCursor, parsePublishCommand } from '../../src/domain/validate.js';
+import type { TransportMetrics } from '../../src/metrics.js';
+import { corkForTick } from '../../src/protocol/cork.js';
+import {
+  StompCodecError, StompFrameReader, decodeFrame, encodeFrame, encodeMessageHead, encodeMessageTail,
+  negotiateHeartbeat, negotiateVersion, type StompFrame, type StompVersion,
+} from './codec.js';
+
+/** How destinations map onto groups; the compatibility endpoint supplies its own. */
+export interface StompDestinations {
+  /** The group a SUBSCRIBE destination names, or undefined when it is not ours. */
+  subscribeGroup(destination: string): string | undefined;
+  /** The group a SEND destination names, or undefined when it is not ours. */
+  sendGroup(destination: string): string | undefined;
+  /** The publish command a SEND body carries. */
+  parseSend(body: string): PublishCommand;
+}
+
+/** `/topic/groups.<group>` to subscribe; `/app/groups/<group>` (or the topic) to send. */
+export const canonicalDestinations: StompDestinations = {
+  subscribeGroup: (d) => (d.startsWith('/topic/groups.') ? d.slice('/topic/groups.'.length) : undefined),
+  sendGroup: (d) => (d.startsWith('/app/groups/') ? d.slice('/app/groups/'.length) : canonicalDestinations.subscribeGroup(d)),
+  parseSend: parsePublishCommand,
+};
+
+/** Limits and timings of a session. */
+export interface StompSessionOptions {
+  maxFrameBytes: number;
+  maxHeaders: number;
+  maxBufferedBytes: number;
+  heartbeatMs: number;
+}
+
+const WS_CLOSE_ERROR = 1008;
+const WS_CLOSE_SLOW_CONSUMER = 4008;
+
+/** One SUBSCRIBE: a Hub subscriber whose MESSAGE head (subscription, destination) is encoded once. */
+class StompSubscription implements Subscriber {
+  readonly transport = 'stomp' as const;
+  subscription: Subscription | undefined = undefined;
+  /** The next MESSAGE carries `truncated:true` (history was cut before it). */
+  signalTruncation = false;
+  constructor(
+    private readonly session: StompSession,
+    readonly user: string,
+    private readonly head: Buffer,
+  ) {}
+  deliver(event: EncodedEvent): void {
+    let tail = (event.stomp ??= encodeMessageTail(event.event.group, event.event.seq, event.json));
+    if (this.signalTruncation) {
+      this.signalTruncation = false;
+      tail = encodeMessageTail(event.event.group, event.event.seq, event.json, true);
+    }
+    this.session.writeMessage(this.head, tail, event);
+  }
+}
+
+/**
+ * A STOMP 1.0–1.2 session over one WebSocket: CONNECT negotiation, heart-beats, SUBSCRIBE/UNSUBSCRIBE,
+ * SEND, RECEIPT, DISCONNECT and ERROR (after which the connection closes, as the spec says).
+ */
+export class StompSession {
+  private version: StompVersion | undefined = undefined;
+  private readonly reader: StompFrameReader;
+  private readonly subs = new Map<string, StompSubscription>();
+  private queue: Promise<void> = Promise.resolve();
+  private readonly raw: Socket;
+  private heartbeatTimer: NodeJS.Timeout | undefined = undefined;
+  private lastReceived = Date.now();
+  private lastSent = Date.now();
+  private closing = false;
+  /** Answered the last protocol ping. */
+  alive = true;
+  /** Why the connection closed, for the metric. */
+  closeReason = 'client';
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly user: string,
+    private readonly hub: Hub,
+    private readonly metrics: TransportMetrics,
+    private readonly destinations: StompDestinations,
+    private readonly options: StompSessionOptions,
+  ) {
+    this.reader = new StompFrameReader({ maxFrameBytes: options.maxFrameBytes, maxHeaders: options.maxHeaders });
+    this.raw = (socket as unknown as { _socket: Socket })._socket; // private in ws; needed to cork per tick
+  }
+
+  /** Feeds one WebSocket message. Frames are handled strictly in order. */
+  onMessage(data: Buffer): void {
+    this.lastReceived = Date.now();
+    if (this.closing) return;
+    let raws;
+    try {
+      raws = this.reader.push(data).frames;
+    } catch (err) {
+      const code: ErrorCode = err instanceof StompCodecError ? err.code : 'invalid_request';
+      return this.fail(code, (err as Error).message);
+    }
+    for (const raw of raws) {
+      this.queue = this.queue.then(() => this.handle(raw)).catch((err: unknown) => {
+        const hubError = err instanceof StompCodecError ? new HubError(err.code, err.message) : toHubError(err);
+        this.fail(hubError.code, hubError.message);
+      });
+    }
+  }
+
+  private async handle(raw: Parameters<typeof decodeFrame>[0]): Promise<void> {
+    if (this.closing) return;
+    const frame = decodeFrame(raw, this.version);
+    const receipt = frame.headers.get('receipt');
+    if (this.version === undefined && frame.command !== 'CONNECT' && frame.command !== 'STOMP') {
+      throw new HubError('invalid_request', `expected CONNECT, got ${frame.command || 'an empty frame'}`);
+    }
+    switch (frame.command) {
+      case 'CONNECT':
+      case 'STOMP':
+        return this.connect(frame);
+      case 'SUBSCRIBE':
+        return this.subscribe(frame, receipt);
+      case 'UNSUBSCRIBE':
+        return this.unsubscribe(frame, receipt);
+      case 'SEND':
+        return this.send(frame, receipt);
+      case 'ACK':
+      case 'NACK': // every subscription behaves as ack:auto, so there is nothing to acknowledge
+        return this.receipt(receipt);
+      case 'BEGIN':
+      case 'COMMIT':
+      case 'ABORT':
+        throw new HubError('invalid_request', 'transactions are not supported');
+      case 'DISCONNECT':
+        this.receipt(receipt);
+        this.closeReason = 'client';
+        return this.close(1000, 'disconnect');
+      default:
+        throw new HubError('unknown_op', `unknown command ${frame.command}`);
+    }
+  }
+
+  private connect(frame: StompFrame): void {
+    if (this.version !== undefined) throw new HubError('invalid_request', 'already connected');
+    const version = negotiateVersion(frame.headers.get('accept-version'));
+    if (!version) throw new HubError('invalid_request', 'supported versions are 1.0, 1.1, 1.2');
+    const beat = negotiateHeartbeat(frame.headers.get('heart-beat'), [this.options.heartbeatMs, this.options.heartbeatMs]);
+    this.version = version;
+    const headers: Record<string, string> = { version, server: 'realtime-arena/0.1', session: `s-${Math.random().toString(36).slice(2, 10)}` };
+    headers['heart-beat'] = `${this.options.heartbeatMs},${this.options.heartbeatMs}`;
+    this.writeText(encodeFrame('CONNECTED', headers, '', version));
+    this.startHeartbeats(beat.send, beat.expect);
+  }
+
+  private async subscribe(frame: StompFrame, receipt: string | undefined): Promise<void> {
+    const destination = required(frame, 'destination');
+    const id = frame.headers.get('id') ?? (this.version === '1.0' ? destination : required(frame, 'id'));
+    const group = this.destinations.subscribeGroup(destination);
+    if (group === undefined) throw new HubError('not_found', `no such destination ${destination}`);
+    checkGroup(group);
+    if (this.subs.has(id)) throw new HubError('invalid_request', `subscription id ${id} is already in use`);
+    const since = parseCursor(frame.headers.get('since'));
+    const subscriber = new StompSubscription(this, this.user, encodeMessageHead(id, destination, this.version!));
+    this.subs.set(id, subscriber);
+    const subscription = await this.hub.subscribe(group, subscriber, since).catch((err: unknown) => {
+      this.subs.delete(id);
+      throw err;
+    });
+    if (this.closing || this.subs.get(id) !== subscriber) return subscription.close();
+    subscriber.subscription = subscription;
+    subscriber.signalTruncation = subscription.truncated;
+    if (receipt !== undefined) {
+      const headers: Record<string, string> = { 'receipt-id': receipt, seq: String(subscription.head) };
+      if (subscription.truncated) headers.truncated = 'true';
+      this.writeText(encodeFrame('RECEIPT', headers, '', this.version!));
+    }
+    subscription.start();
+  }
+
+  private unsubscribe(frame: StompFrame, receipt: string | undefined): void {
+    const id = frame.headers.get('id') ?? (this.version === '1.0' ? frame.headers.get('destination') : undefined);
+    if (id === undefined) throw new HubError('invalid_request', 'UNSUBSCRIBE needs an id header');
+    const subscriber = this.subs.get(id);
+    if (!subscriber) throw new HubError('not_subscribed', `no subscription ${id}`);
+    subscriber.subscription?.close();
+    this.subs.delete(id);
+    this.receipt(receipt);
+  }
+
+  private async send(frame: StompFrame, receipt: string | undefined): Promise<void> {
+    const destination = required(frame, 'destination');
+    const group = this.destinations.sendGroup(destination);
+    if (group === undefined) throw new HubError('not_found', `no such destination ${destination}`);
+    checkGroup(group);
+    const command = this.destinations.parseSend(frame.body);
+    const event = await this.hub.publish(group, command, command.user ?? this.user, 'stomp');
+    if (receipt !== undefined) this.writeText(encodeFrame('RECEIPT', { 'receipt-id': receipt, seq: String(event.event.seq) }, '', this.version!));
+  }
+
+  private receipt(receipt: string | undefined): void {
+    if (receipt !== undefined) this.writeText(encodeFrame('RECEIPT', { 'receipt-id': receipt }, '', this.version ?? '1.2'));
+  }
+
+  /** Writes one MESSAGE (head per subscription + tail per event), cutting a consumer that fell behind. */
+  writeMessage(head: Buffer, tail: Buffer, event: EncodedEvent): void {
+    if (this.closing) return;
+    const length = head.length + tail.length;
+    if (this.socket.bufferedAmount + length > this.options.maxBufferedBytes) {
+      this.metrics.dropped('slow_consumer');
+      return this.fail('slow_consumer', `more than ${this.options.maxBufferedBytes} bytes unsent; resubscribe with a since header`, WS_CLOSE_SLOW_CONSUMER);
+    }
+    corkForTick(this.raw);
+    this.socket.send(Buffer.concat([head, tail], length));
+    this.lastSent = Date.now();
+    this.metrics.sent(length + (length < 126 ? 2 : length < 65536 ? 4 : 10));
+    this.metrics.delivered(event, this.lastSent);
+  }
+
+  private writeText(frame: string): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(frame);
+    this.lastSent = Date.now();
+    const length = Buffer.byteLength(frame);
+    this.metrics.sent(length + (length < 126 ? 2 : length < 65536 ? 4 : 10));
+  }
+
+  /** Sends ERROR (`message` = the code) and closes, as STOMP requires after an error. */
+  fail(code: ErrorCode, explanation: string, wsCode = WS_CLOSE_ERROR): void {
+    if (this.closing) return;
+    this.writeText(encodeFrame('ERROR', { message: code, 'content-type': 'text/plain' }, explanation, this.version ?? '1.2'));
+    this.closeReason = code === 'slow_consumer' ? 'slow_consumer' : code === 'shutting_down' ? 'shutdown' : 'error';
+    this.close(wsCode, code);
+  }
+
+  private startHeartbeats(sendMs: number, expectMs: number): void {
+    const tick = Math.min(sendMs || Infinity, expectMs || Infinity);
+    if (tick === Infinity) return;
+    this.heartbeatTimer = setInterval(() => {
+      const now = Date.now();
+      // Spec: be lenient with the peer; a silence of twice the negotiated period means it is gone.
+      if (expectMs > 0 && now - this.lastReceived > expectMs * 2) {
+        this.closeReason = 'dead_peer';
+        this.releaseSubscriptions();
+        this.socket.terminate();
+        return;
+      }
+      if (sendMs > 0 && now - this.lastSent >= sendMs - tick / 2 && this.socket.readyState === this.socket.OPEN) {
+        this.socket.send('\n');
+        this.lastSent = now;
+        this.metrics.sent(3);
+      }
+    }, tick);
+    this.heartbeatTimer.unref();
+  }
+
+  /** Protocol-level ping: a peer that did not answer the previous one is dropped. */
+  checkAlive(): void {
+    if (!this.alive) {
+      this.closeReason = 'dead_peer';
+      this.socket.terminate();
+      return;
+    }
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  private close(code: number, reason: string): void {
+    this.closing = true;
+    this.releaseSubscriptions();
+    this.socket.close(code, reason);
+  }
+
+  /** Releases every subscription and timer; called on every close path. */
+  releaseSubscriptions(): void {
+    clearInterval(this.heartbeatTimer);
+    for (const subscriber of this.subs.values()) subscriber.subscription?.close();
+    this.subs.clear();
+  }
+}
+
+function required(frame: StompFrame, header: string): string {
+  const value = frame.headers.get(header);
+  if (value === undefined || value === '') throw new HubError('invalid_request', `${frame.command} needs a ${header} header`);
+  return value;
+}

@@ -1,0 +1,195 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket, RawData } from 'ws';
+import type { Socket } from 'node:net';
+import type {} from '@fastify/websocket'; // route option types (wsHandler)
+import { userQuerySchema } from '../src/domain/schemas.js';
+import { HubError, toHubError } from '../src/domain/errors.js';
+import type { EncodedEvent } from '../src/domain/events.js';
+import type { Hub, Subscriber, Subscription } from '../src/domain/hub.js';
+import type { TransportMetrics } from '../src/metrics.js';
+import { corkForTick } from '../src/protocol/cork.js';
+import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, type WsClientOp } from '../src/protocol/ws-codec.js';
+
+const TEXT = { binary: false } as const;
+/** Close code for a consumer cut off for falling behind (application range 4000-4999). */
+export const CLOSE_SLOW_CONSUMER = 4008;
+
+/** Server-to-client frame header size: the bytes framing adds to a payload on the wire. */
+export function wsFrameOverhead(length: number): number {
+  return length < 126 ? 2 : length < 65536 ? 4 : 10;
+}
+
+/** One group subscription of a connection; delivers into the connection's socket. */
+class GroupSubscriber implements Subscriber {
+  readonly transport = 'websocket' as const;
+  subscription: Subscription | undefined = undefined;
+  constructor(
+    private readonly connection: WsConnection,
+    readonly user: string,
+  ) {}
+  deliver(event: EncodedEvent): void {
+    this.connection.sendEvent(event);
+  }
+}
+
+/** One WebSocket connection: its subscriptions, liveness and write accounting. */
+class WsConnection {
+  private readonly subs = new Map<string, GroupSubscriber>();
+  private readonly raw: Socket;
+  alive = true;
+  private closeReason = 'client';
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly user: string,
+    private readonly hub: Hub,
+    private readonly metrics: TransportMetrics,
+    private readonly limits: { maxBufferedBytes: number; maxMessageBytes: number },
+  ) {
+    // ws keeps its net.Socket private; corking it is the only way to batch frames per tick.
+    this.raw = (socket as unknown as { _socket: Socket })._socket;
+  }
+
+  sendEvent(event: EncodedEvent): void {
+    const frame = (event.websocket ??= encodeEventFrame(event.json));
+    if (this.socket.bufferedAmount + frame.length > this.limits.maxBufferedBytes) return this.cut();
+    corkForTick(this.raw);
+    this.socket.send(frame, TEXT);
+    this.metrics.sent(frame.length + wsFrameOverhead(frame.length));
+    this.metrics.delivered(event, Date.now());
+  }
+
+  onMessage(data: RawData): void {
+    const length = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+    if (length > this.limits.maxMessageBytes) {
+      return this.reply(encodeError(new HubError('payload_too_large', `frame exceeds ${this.limits.maxMessageBytes} bytes`)));
+    }
+    let op: WsClientOp;
+    try {
+      op = decodeClientOp(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8'));
+    } catch (err) {
+      return this.reply(encodeError(toHubError(err), err instanceof WsDecodeError ? err.ref : undefined));
+    }
+    this.handle(op).catch((err: unknown) => this.reply(encodeError(toHubError(err), op.ref)));
+  }
+
+  private async handle(op: WsClientOp): Promise<void> {
+    switch (op.op) {
+      case 'ping':
+        return this.reply(encodeReply(op.ref === undefined ? { op: 'pong' } : { op: 'pong', ref: op.ref }));
+      case 'publish': {
+        const event = await this.hub.publish(op.group, op.event, op.event.user ?? this.user, 'websocket');
+        return this.reply(encodeReply(op.ref === undefined ? { op: 'ack', seq: event.event.seq } : { op: 'ack', ref: op.ref, seq: event.event.seq }));
+      }
+      case 'subscribe': {
+        const subscriber = new GroupSubscriber(this, this.user);
+        const subscription = await this.hub.subscribe(op.group, subscriber, op.since);
+        if (this.socket.readyState !== this.socket.OPEN) return subscription.close();
+        subscriber.subscription = subscription;
+        this.subs.get(op.group)?.subscription?.close(); // re-subscribing replaces (e.g. to resume at a cursor)
+        this.subs.set(op.group, subscriber);
+        const reply: Record<string, unknown> = { op: 'subscribed', group: op.group, seq: subscription.head };
+        if (subscription.truncated) reply.truncated = true;
+        if (op.ref !== undefined) reply.ref = op.ref;
+        this.reply(encodeReply(reply));
+        return subscription.start();
+      }
+      case 'unsubscribe': {
+        const subscriber = this.subs.get(op.group);
+        if (!subscriber) throw new HubError('not_subscribed', `not subscribed to ${op.group}`);
+        subscriber.subscription?.close();
+        this.subs.delete(op.group);
+        return this.reply(encodeReply(op.ref === undefined ? { op: 'unsubscribed', group: op.group } : { op: 'unsubscribed', group: op.group, ref: op.ref }));
+      }
+    }
+  }
+
+  private reply(text: string): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(text);
+    const bytes = Buffer.byteLength(text);
+    this.metrics.sent(bytes + wsFrameOverhead(bytes));
+  }
+
+  /** Cuts a consumer whose unsent bytes passed the bound; it can resume by cursor. */
+  private cut(): void {
+    this.metrics.dropped('slow_consumer');
+    this.close(CLOSE_SLOW_CONSUMER, 'slow_consumer', 'slow_consumer');
+  }
+
+  /** Closes with a code and reason, releasing every subscription now. */
+  close(code: number, reason: string, metricReason: string): void {
+    this.closeReason = metricReason;
+    this.releaseSubscriptions();
+    this.socket.close(code, reason);
+  }
+
+  /** Protocol-level liveness: a peer that did not answer the previous ping is dropped. */
+  checkAlive(): void {
+    if (!this.alive) {
+      this.closeReason = 'dead_peer';
+      this.socket.terminate();
+      return;
+    }
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  releaseSubscriptions(): void {
+    for (const subscriber of this.subs.values()) subscriber.subscription?.close();
+    this.subs.clear();
+  }
+
+  /** Called once when the socket has closed, whatever closed it. */
+  closed(): string {
+    this.releaseSubscriptions();
+    return this.closeReason;
+  }
+}
+
+/**
+ * WebSocket: `GET /ws` upgraded; JSON text ops. A plain GET gets the HTTP error shape. Bad frames get
+ * an error op and the connection stays open. Protocol pings drop peers that stop answering.
+ */
+export default async function websocket(app: FastifyInstance): Promise<void> {
+  const metrics = app.metrics.transport('websocket');
+  const connections = new Set<WsConnection>();
+  const limits = { maxBufferedBytes: app.config.maxBufferedBytes, maxMessageBytes: app.config.maxBodyBytes + 1024 };
+
+  const pinger = setInterval(() => {
+    for (const connection of connections) connection.checkAlive();
+  }, app.config.wsPingMs);
+  pinger.unref();
+  app.addHook('preClose', async () => {
+    clearInterval(pinger);
+    for (const connection of connections) connection.close(1012, 'shutting_down', 'shutdown');
+  });
+
+  app.route<{ Querystring: { user?: string } }>({
+    method: 'GET',
+    url: '/ws',
+    schema: { querystring: userQuerySchema },
+    handler: async () => {
+      throw new HubError('invalid_request', 'GET /ws needs a WebSocket upgrade');
+    },
+    wsHandler: (socket: WebSocket, request: FastifyRequest<{ Querystring: { user?: string } }>) => {
+      try {
+        app.connections.acquire();
+      } catch (err) {
+        socket.send(encodeError(toHubError(err)));
+        socket.close(1013, 'too_many_connections');
+        return;
+      }
+      metrics.connectionOpened();
+      const connection = new WsConnection(socket, request.query.user ?? 'anonymous', app.hub, metrics, limits);
+      connections.add(connection);
+      socket.on('pong', () => (connection.alive = true));
+      socket.on('message', (data) => connection.onMessage(data));
+      socket.once('close', () => {
+        connections.delete(connection);
+        app.connections.release();
+        metrics.connectionClosed(connection.closed());
+      });
+    },
+  });
+}
