@@ -1,0 +1,129 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, metricValue, until, type TestServer } from '../support/server.js';
+import { openStream } from '../support/raw-http.js';
+import { SseClient } from '../clients/index.js';
+
+async function post(server: TestServer, group: string, text = 'x'): Promise<void> {
+  await server.app.inject({ method: 'POST', url: `/groups/${group}/events`, headers: { 'content-type': 'application/json' }, payload: { type: 'chat', text } });
+}
+
+describe('SSE', () => {
+  for (const sseWriter of ['direct', 'plugin'] as const) {
+    test(`${sseWriter} writer: headers, retry on open, then id/event/data blocks in seq order`, async (t) => {
+      const server = await startServer(t, { sseWriter });
+      await post(server, 'g', 'one');
+      const stream = await openStream(`${server.baseUrl}/sse/groups/g?since=0`);
+      t.after(() => stream.close());
+      assert.equal(stream.status, 200);
+      assert.match(String(stream.headers['content-type']), /^text\/event-stream/);
+      assert.match(String(stream.headers['cache-control']), /no-cache/);
+      await post(server, 'g', 'two');
+      await until(() => stream.text().includes('"two"'), 2000, 'second event');
+      const [retry, first, second] = stream.text().split('\n\n');
+      assert.equal(retry, 'retry: 3000');
+      const lines = first!.split('\n');
+      assert.deepEqual(lines.slice(0, 2), ['id: 1', 'event: chat']);
+      assert.equal(JSON.parse(lines[2]!.slice('data: '.length)).data.text, 'one');
+      assert.match(second!, /^id: 2\nevent: chat\ndata: \{"seq":2,/);
+      assert.equal(await metricValue(server.app, 'rt_events_delivered_total', { transport: 'sse' }), 2);
+      assert.equal(await metricValue(server.app, 'rt_bytes_sent_total', { transport: 'sse' }), Buffer.byteLength(stream.text()));
+    });
+  }
+
+  test('Last-Event-ID wins over ?since', async (t) => {
+    const server = await startServer(t);
+    for (let i = 0; i < 4; i++) await post(server, 'g');
+    const stream = await openStream(`${server.baseUrl}/sse/groups/g?since=0`, { 'last-event-id': '2' });
+    t.after(() => stream.close());
+    await until(() => stream.text().includes('id: 4'), 2000, 'replay');
+    assert.equal(stream.text().includes('id: 1\n') || stream.text().includes('id: 2\n'), false);
+    assert.match(stream.text(), /id: 3\n[\s\S]*id: 4\n/);
+  });
+
+  test('an EventSource client reconnects on its own with Last-Event-ID and loses nothing', async (t) => {
+    const server = await startServer(t);
+    const { EventSource } = await import('eventsource');
+    // timeout=300 makes the server end each stream; the client reconnects after `retry` (3 s).
+    const source = new EventSource(`${server.baseUrl}/sse/groups/g?timeout=300`);
+    t.after(() => source.close());
+    const seqs: number[] = [];
+    source.addEventListener('chat', (m: MessageEvent) => seqs.push(JSON.parse(m.data as string).seq));
+    await new Promise<void>((resolve) => (source.onopen = () => resolve()));
+    await post(server, 'g');
+    await until(() => seqs.length === 1, 2000, 'first event');
+    await until(() => server.app.connections.count === 0, 2000, 'the server to end the stream');
+    await post(server, 'g');
+    await post(server, 'g');
+    await until(() => seqs.length === 3, 6000, 'replay after reconnect');
+    assert.deepEqual(seqs, [1, 2, 3]);
+  });
+
+  test('a cut history sends event: truncated (without id) before the replay', async (t) => {
+    const server = await startServer(t, { historySize: 2 });
+    for (let i = 0; i < 5; i++) await post(server, 'g');
+    const stream = await openStream(`${server.baseUrl}/sse/groups/g?since=1`);
+    t.after(() => stream.close());
+    await until(() => stream.text().includes('id: 5'), 2000, 'replay');
+    const blocks = stream.text().split('\n\n');
+    assert.equal(blocks[1], 'event: truncated\ndata: {"group":"g","seq":5}');
+    assert.match(blocks[2]!, /^id: 4\n/);
+  });
+
+  test('comment heartbeats every SSE_HEARTBEAT_MS', async (t) => {
+    const server = await startServer(t, { sseHeartbeatMs: 30 });
+    const stream = await openStream(`${server.baseUrl}/sse/groups/g`);
+    t.after(() => stream.close());
+    await until(() => stream.text().split(': ping\n\n').length > 3, 2000, 'three heartbeats');
+  });
+
+  test('limit and timeout end the stream (for clients that read whole responses)', async (t) => {
+    const server = await startServer(t);
+    for (let i = 0; i < 5; i++) await post(server, 'g');
+    const limited = await openStream(`${server.baseUrl}/sse/groups/g?since=0&limit=3`);
+    await limited.ended;
+    assert.deepEqual([...limited.text().matchAll(/^id: (\d+)$/gm)].map((m) => m[1]), ['1', '2', '3']);
+    const timed = await openStream(`${server.baseUrl}/sse/groups/g?since=5&timeout=50`);
+    await timed.ended;
+    assert.equal(timed.text(), 'retry: 3000\n\n');
+    await until(() => server.app.connections.count === 0, 2000, 'slots released');
+  });
+
+  test('bad cursors, groups and extension values get the error shape', async (t) => {
+    const server = await startServer(t);
+    const cases: [string, Record<string, string>, string][] = [
+      ['/sse/groups/g?since=x', {}, 'invalid_cursor'],
+      ['/sse/groups/g', { 'last-event-id': 'abc' }, 'invalid_cursor'],
+      ['/sse/groups/bad%20g', {}, 'invalid_group'],
+      ['/sse/groups/g?limit=0', {}, 'invalid_request'],
+    ];
+    for (const [path, headers, code] of cases) {
+      const res = await fetch(server.baseUrl + path, { headers });
+      assert.equal(res.status, 400, path);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, code, path);
+    }
+  });
+
+  for (const sseWriter of ['direct', 'plugin'] as const) {
+    test(`${sseWriter} writer: a consumer that stops reading is cut with slow_consumer; a reading one keeps everything`, async (t) => {
+      const server = await startServer(t, { sseWriter, maxBufferedBytes: 64 * 1024 });
+      const stalled = await openStream(`${server.baseUrl}/sse/groups/g`);
+      stalled.response.pause();
+      const healthy = new SseClient(server.baseUrl);
+      t.after(() => healthy.close());
+      await healthy.subscribe('g');
+      const text = 'y'.repeat(900);
+      let published = 0;
+      for (; published < 20000 && (await metricValue(server.app, 'rt_dropped_events_total', { transport: 'sse', reason: 'slow_consumer' })) === 0; published++) {
+        await server.app.hub.publish('g', { type: 'chat', text }, 'load', 'http');
+        if (published % 50 === 0) await new Promise((r) => setImmediate(r));
+      }
+      assert.ok(published < 20000, 'the stalled consumer was cut');
+      await healthy.waitForCount(published, 10000);
+      stalled.response.resume();
+      await stalled.ended;
+      assert.match(stalled.text(), /event: error\ndata: \{"code":"slow_consumer"/);
+      assert.equal(await metricValue(server.app, 'rt_connections_closed_total', { transport: 'sse', reason: 'slow_consumer' }), 1);
+    });
+  }
+});
