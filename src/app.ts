@@ -61,7 +61,9 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
   await app.register(hubPlugin, { hub, broker, config });
   await app.register(websocketPlugin, {
     options: {
-      maxPayload: config.maxBodyBytes * 2 + 4096,
+      // The transports answer oversized messages with their own error (error op / ERROR frame); this
+      // ceiling only stops a message too big to be worth reading (ws closes with 1009).
+      maxPayload: Math.max(1024 * 1024, config.maxBodyBytes * 4),
       perMessageDeflate: false,
       handleProtocols: (protocols: Set<string>, request: { url?: string }) =>
         STOMP_PATHS.has((request.url ?? '').split('?')[0]!) ? chooseStompSubprotocol(protocols) : false,

@@ -13,6 +13,8 @@ export interface Config {
   broker: 'memory' | 'redis';
   /** Redis URL for BROKER=redis (REDIS_URL). */
   redisUrl: string;
+  /** REDIS_URL is a node of a Redis Cluster: sharded pub/sub, slot-routed commands (REDIS_CLUSTER, default false). */
+  redisCluster: boolean;
   /** Events kept per group (HISTORY_SIZE, default 1000). */
   historySize: number;
   /** Idle group eviction (GROUP_IDLE_MS, default 600000). */
@@ -76,6 +78,15 @@ function oneOf<T extends string>(src: Source, name: string, allowed: readonly T[
   return raw as T;
 }
 
+function bool(src: Source, name: string, fallback: boolean): boolean {
+  const raw = src[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(name, `must be true or false (1/0, yes/no, on/off), got '${raw}'`);
+}
+
 function url(src: Source, name: string, fallback: string | undefined, schemes: string[]): string | undefined {
   const raw = src[name];
   if (raw === undefined || raw === '') return fallback;
@@ -106,7 +117,7 @@ export function flagsToEnv(argv: readonly string[]): Source {
 }
 
 const KNOWN = [
-  'PORT', 'HOST', 'BROKER', 'REDIS_URL', 'HISTORY_SIZE', 'GROUP_IDLE_MS', 'LONGPOLL_TIMEOUT_MS',
+  'PORT', 'HOST', 'BROKER', 'REDIS_URL', 'REDIS_CLUSTER', 'HISTORY_SIZE', 'GROUP_IDLE_MS', 'LONGPOLL_TIMEOUT_MS',
   'SSE_HEARTBEAT_MS', 'WS_PING_MS', 'STOMP_HEARTBEAT_MS', 'MAX_CONNECTIONS', 'MAX_BUFFERED_BYTES', 'MAX_BODY_BYTES',
   'RATE_LIMIT_PER_SEC', 'AUTH_SECRET', 'STOMP_RELAY_URL', 'SSE_WRITER', 'SHUTDOWN_GRACE_MS', 'LOG_LEVEL',
 ] as const;
@@ -122,6 +133,7 @@ export function loadConfig(env: Source = process.env, argv: readonly string[] = 
     host: src.HOST || '0.0.0.0',
     broker: oneOf(src, 'BROKER', ['memory', 'redis'], 'memory'),
     redisUrl: url(src, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
+    redisCluster: bool(src, 'REDIS_CLUSTER', false),
     historySize: int(src, 'HISTORY_SIZE', 1000, 1, 1_000_000),
     groupIdleMs: int(src, 'GROUP_IDLE_MS', 600_000, 1, 86_400_000),
     longpollTimeoutMs: int(src, 'LONGPOLL_TIMEOUT_MS', 25_000, 1, 60_000),

@@ -90,6 +90,7 @@ function createMetricSet(registry: Registry) {
     dropped: new Counter({ name: 'rt_dropped_events_total', help: 'Events not delivered, by reason', labelNames: ['transport', 'reason'], registers }),
     brokerPublish: new Histogram({ name: 'rt_broker_publish_seconds', help: 'Broker publish duration', labelNames: ['broker'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers }),
     brokerErrors: new Counter({ name: 'rt_broker_errors_total', help: 'Broker operations that failed', labelNames: ['broker'], registers }),
+    brokerLag: new Histogram({ name: 'rt_broker_delivery_lag_seconds', help: 'Server accept (on any instance) to arrival from the broker here', labelNames: ['broker'], buckets: LATENCY_BUCKETS, registers }),
   };
 }
 type MetricSet = ReturnType<typeof createMetricSet>;
@@ -117,6 +118,12 @@ export class Metrics {
     let child = this.publishedBySource.get(key);
     if (!child) this.publishedBySource.set(key, (child = this.set.published.labels(source, event.event.type)));
     child.inc();
+  }
+
+  /** The cross-instance delivery lag histogram of one broker, bound once: call it with seconds. */
+  brokerDeliveryLag(broker: string): (seconds: number) => void {
+    const child = this.set.brokerLag.labels(broker);
+    return (seconds) => child.observe(seconds);
   }
 
   /** Times a broker call and counts its failure. */

@@ -18,6 +18,15 @@ export interface Broker {
   setHandler(handler: BrokerHandler): void;
 
   /**
+   * Optional: sets the callback a broker calls when it may have missed events of a group it delivers —
+   * its subscriber connection was lost and is subscribed again — and no later event might reveal the
+   * gap. The Hub answers by reading the group from the last seq it delivered and fanning out what it
+   * missed, through the same path as live events. Called once, by the Hub, before anything else.
+   * Brokers that cannot miss events (the memory broker) do not implement it.
+   */
+  setResyncHandler?(handler: ResyncHandler): void;
+
+  /**
    * Accepts an event: assigns the next seq of its group, appends it to history and the snapshot
    * state, and fans it out.
    * @returns the accepted event, encoded
@@ -53,6 +62,24 @@ export interface Broker {
 
 /** Receives accepted events from the broker. */
 export type BrokerHandler = (event: EncodedEvent) => void;
+
+/** Receives the name of a group whose delivery may have missed events (see `Broker.setResyncHandler`). */
+export type ResyncHandler = (group: string) => void;
+
+/**
+ * Hooks a broker backed by another service reports through, so metrics stay outside the broker.
+ * The broker binds to one observer at construction; every member is called on hot paths, so it must
+ * be cheap and must not throw.
+ */
+export interface BrokerObserver {
+  /**
+   * Wraps one call to the backing store: times it when `timed` (publishes) and counts its failure.
+   * @returns a promise settling as `call` does
+   */
+  call<T>(call: Promise<T>, timed: boolean): Promise<T>;
+  /** An event arrived from the backing store `seconds` after it was accepted (cross-instance lag). */
+  deliveryLag(seconds: number): void;
+}
 
 /** Options every broker takes. */
 export interface BrokerOptions {

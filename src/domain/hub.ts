@@ -92,6 +92,8 @@ class HubGroup {
   lastSeq = -1;
   /** Events that arrived while a gap was being filled from history. */
   backlog: EncodedEvent[] | undefined = undefined;
+  /** A resync was asked for while a fill was in flight: read again once it lands. */
+  refill = false;
   ready: Promise<void>;
 
   constructor(ready: Promise<void>) {
@@ -112,6 +114,7 @@ export class Hub {
     private readonly observer: HubObserver = {},
   ) {
     broker.setHandler((event) => this.onBrokerEvent(event));
+    broker.setResyncHandler?.((group) => this.resync(group));
   }
 
   /**
@@ -159,7 +162,10 @@ export class Hub {
       // A subscriber "from now" has everything up to head; a resuming one has up to its cursor,
       // unless history was cut, in which case it gets what is kept.
       subscription.lastSeq = since === undefined ? history.head : history.truncated ? 0 : since;
-      if (hubGroup.lastSeq < history.head) hubGroup.lastSeq = history.head;
+      // Only the group's first read sets where live delivery stands. A later subscriber's read may run
+      // ahead of events still in flight from a remote broker; raising lastSeq would drop them as
+      // duplicates for the subscribers already live (the newcomer dedups against its replay itself).
+      if (hubGroup.lastSeq < 0) hubGroup.lastSeq = history.head;
       return subscription;
     } catch (err) {
       subscription.close();
@@ -198,6 +204,23 @@ export class Hub {
     return this.closing;
   }
 
+  /**
+   * Delivers what a group's subscribers may have missed while the broker's delivery was interrupted:
+   * reads after the last seq fanned out and hands it on through the live path, in seq order, without
+   * duplicates. The broker calls it (see `Broker.setResyncHandler`) once it is subscribed again.
+   * A no-op for a group without subscribers here or whose first history read is still to come.
+   */
+  resync(group: string): void {
+    const hubGroup = this.groups.get(group);
+    if (!hubGroup || hubGroup.lastSeq < 0) return;
+    if (hubGroup.backlog) {
+      hubGroup.refill = true; // the fill in flight may have read before the broker was subscribed again
+      return;
+    }
+    hubGroup.backlog = [];
+    this.fill(group, hubGroup);
+  }
+
   /** @internal called by `Subscription.close()`. */
   release(subscription: Subscription): void {
     const hubGroup = this.groups.get(subscription.group);
@@ -218,7 +241,8 @@ export class Hub {
     const seq = event.event.seq;
     if (seq <= hubGroup.lastSeq && seq !== 1) return; // duplicate; seq 1 again means the group restarted
     if (hubGroup.lastSeq >= 1 && seq > hubGroup.lastSeq + 1) {
-      this.fillGap(event.event.group, hubGroup, event);
+      hubGroup.backlog = [event];
+      this.fill(event.event.group, hubGroup);
       return;
     }
     this.fanOut(hubGroup, event);
@@ -234,23 +258,39 @@ export class Hub {
   }
 
   // Events were missed (e.g. the broker's subscriber connection dropped): fetch them from history,
-  // holding anything newer in a backlog so the group still goes out in seq order.
-  private fillGap(group: string, hubGroup: HubGroup, trigger: EncodedEvent): void {
-    hubGroup.backlog = [trigger];
-    const from = hubGroup.lastSeq;
+  // holding anything newer in the backlog (set by the caller) so the group still goes out in seq order.
+  private fill(group: string, hubGroup: HubGroup): void {
+    const from = Math.max(0, hubGroup.lastSeq);
     this.broker.read(group, from).then(
-      (history) => this.drainBacklog(hubGroup, history.events),
-      () => this.drainBacklog(hubGroup, []),
+      (history) => this.drainBacklog(group, hubGroup, history, from),
+      () => {
+        // The store is unreachable: keep holding the backlog rather than deliver past a gap, and try
+        // again while anyone here still subscribes to the group.
+        setTimeout(() => this.groups.get(group) === hubGroup && this.fill(group, hubGroup), FILL_RETRY_MS).unref();
+      },
     );
   }
 
-  private drainBacklog(hubGroup: HubGroup, recovered: EncodedEvent[]): void {
+  private drainBacklog(group: string, hubGroup: HubGroup, history: HistoryRead, from: number): void {
     const backlog = hubGroup.backlog ?? [];
     hubGroup.backlog = undefined;
-    for (const event of recovered) if (event.event.seq > hubGroup.lastSeq) this.fanOut(hubGroup, event);
+    if (history.head < from) {
+      // The group restarted (evicted, or the store lost it) while we were away: cursors start over.
+      hubGroup.lastSeq = 0;
+      for (const sub of hubGroup.subs) sub.lastSeq = 0;
+    }
+    for (const event of history.events) if (event.event.seq > hubGroup.lastSeq) this.fanOut(hubGroup, event);
     for (const event of backlog) if (event.event.seq > hubGroup.lastSeq) this.fanOut(hubGroup, event);
+    if (hubGroup.refill && this.groups.get(group) === hubGroup) {
+      hubGroup.refill = false;
+      hubGroup.backlog = [];
+      this.fill(group, hubGroup);
+    }
   }
 }
+
+/** Wait before reading a gap again after the broker failed to answer. */
+const FILL_RETRY_MS = 500;
 
 function sentAtOf(command: PublishCommand): { sentAt?: number } {
   return command.sentAt === undefined ? {} : { sentAt: command.sentAt };

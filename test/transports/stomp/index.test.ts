@@ -1,0 +1,118 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { startServer, metricValue, until } from '../../support/server.js';
+import { RawStomp, connectFrame } from '../../support/raw-stomp.js';
+import { StompClient, connectStomp } from '../../clients/stomp.js';
+
+describe('STOMP endpoint', () => {
+  test('subprotocol: the highest offered STOMP version, or none at all', async (t) => {
+    const { wsUrl } = await startServer(t);
+    for (const [offered, chosen] of [[['v10.stomp', 'v12.stomp'], 'v12.stomp'], [['v11.stomp'], 'v11.stomp'], [[], '']] as const) {
+      const socket = new WebSocket(`${wsUrl}/stomp`, [...offered]);
+      await new Promise((r) => socket.once('open', r));
+      assert.equal(socket.protocol, chosen);
+      socket.close();
+    }
+  });
+
+  test('GET /stomp without an upgrade answers the HTTP error shape', async (t) => {
+    const { baseUrl } = await startServer(t);
+    const res = await fetch(`${baseUrl}/stomp`);
+    assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'invalid_request');
+  });
+
+  test('@stomp/stompjs Client: subscribe, send with receipt, MESSAGE headers', async (t) => {
+    const { wsUrl, app } = await startServer(t);
+    const subscriber = new StompClient(wsUrl);
+    t.after(() => subscriber.close());
+    const answer = await subscriber.subscribe('g');
+    assert.deepEqual(answer, { seq: 0, truncated: false });
+    const client = await connectStomp(wsUrl, '/stomp', 'bob');
+    t.after(() => client.deactivate());
+    const receipt = new Promise<string>((resolve) => client.watchForReceipt('p1', (f) => resolve(f.headers.seq!)));
+    client.publish({ destination: '/app/groups/g', body: JSON.stringify({ type: 'chat', text: 'hello', clientId: 'c1' }), headers: { receipt: 'p1' } });
+    assert.equal(await receipt, '1');
+    client.publish({ destination: '/topic/groups.g', body: JSON.stringify({ type: 'location', lat: 1, lng: 2 }) });
+    const events = await subscriber.waitForCount(2);
+    assert.deepEqual(events.map((e) => [e.seq, e.type, e.user]), [[1, 'chat', 'bob'], [2, 'location', 'bob']]);
+    const headers = subscriber.messageHeaders[0]!;
+    assert.equal(headers.destination, '/topic/groups.g');
+    assert.equal(headers['message-id'], 'g-1');
+    assert.equal(headers.seq, '1');
+    assert.equal(headers['content-type'], 'application/json');
+    assert.equal(headers.subscription, 'sub-0');
+    assert.equal(await metricValue(app, 'rt_events_delivered_total', { transport: 'stomp' }), 2);
+    assert.equal(await metricValue(app, 'rt_events_published_total', { transport: 'stomp' }), 2);
+  });
+
+  test('SUBSCRIBE with since replays; a cut history puts truncated:true on the RECEIPT and the first MESSAGE', async (t) => {
+    const { wsUrl, app } = await startServer(t, { historySize: 3 });
+    for (let i = 0; i < 6; i++) await app.hub.publish('g', { type: 'chat', text: `${i}` }, 'u', 'http');
+    const peer = new RawStomp(`${wsUrl}/stomp`);
+    t.after(() => peer.close());
+    await peer.send(connectFrame());
+    await peer.next('CONNECTED');
+    await peer.send('SUBSCRIBE\nid:s1\ndestination:/topic/groups.g\nsince:1\nreceipt:r1\n\n\0');
+    const receipt = await peer.next('RECEIPT');
+    assert.deepEqual([receipt.headers.get('receipt-id'), receipt.headers.get('seq'), receipt.headers.get('truncated')], ['r1', '6', 'true']);
+    await until(() => peer.all('MESSAGE').length === 3, 2000, 'replay');
+    const messages = peer.all('MESSAGE');
+    assert.deepEqual(messages.map((m) => m.headers.get('seq')), ['4', '5', '6']);
+    assert.deepEqual(messages.map((m) => m.headers.get('truncated')), ['true', undefined, undefined]);
+    assert.equal(JSON.parse(messages[0]!.body).data.text, '3');
+    assert.equal(Number(messages[0]!.headers.get('content-length')), Buffer.byteLength(messages[0]!.body));
+  });
+
+  test('UNSUBSCRIBE stops delivery; DISCONNECT with receipt gets the RECEIPT, then the server closes', async (t) => {
+    const { wsUrl, app } = await startServer(t);
+    const peer = new RawStomp(`${wsUrl}/stomp`);
+    await peer.send(connectFrame());
+    await peer.send('SUBSCRIBE\nid:s1\ndestination:/topic/groups.g\nreceipt:r1\n\n\0');
+    await peer.next('RECEIPT');
+    await peer.send('UNSUBSCRIBE\nid:s1\nreceipt:r2\n\n\0');
+    await until(() => peer.all('RECEIPT').length === 2, 2000, 'unsubscribe receipt');
+    assert.equal(app.hub.stats().subscriptions, 0);
+    await app.hub.publish('g', { type: 'chat', text: 'after' }, 'u', 'http');
+    await peer.send('DISCONNECT\nreceipt:bye\n\n\0');
+    await peer.closed;
+    assert.equal(peer.all('MESSAGE').length, 0);
+    assert.equal(peer.all('RECEIPT')[2]!.headers.get('receipt-id'), 'bye');
+    await until(() => app.connections.count === 0, 2000, 'slot released');
+  });
+
+  test('server heart-beats are sent at the negotiated rate and a silent client is dropped', async (t) => {
+    const { wsUrl, app } = await startServer(t, { stompHeartbeatMs: 40 });
+    const peer = new RawStomp(`${wsUrl}/stomp`);
+    await peer.send(connectFrame('accept-version:1.2\nheart-beat:40,40'));
+    const connected = await peer.next('CONNECTED');
+    assert.equal(connected.headers.get('heart-beat'), '40,40');
+    await until(() => peer.heartbeats >= 2, 2000, 'server heart-beats');
+    assert.equal(await peer.closed, 1006, 'a client that never beats is dropped (terminated)');
+    await until(() => app.connections.count === 0, 2000, 'slot released');
+    assert.equal(await metricValue(app, 'rt_connections_closed_total', { transport: 'stomp', reason: 'dead_peer' }), 1);
+  });
+
+  test('a consumer that stops reading gets ERROR slow_consumer and is closed; others get everything', async (t) => {
+    const { wsUrl, app } = await startServer(t, { maxBufferedBytes: 64 * 1024 });
+    const stalled = new RawStomp(`${wsUrl}/stomp`);
+    await stalled.send(connectFrame());
+    await stalled.send('SUBSCRIBE\nid:s1\ndestination:/topic/groups.g\nreceipt:r\n\n\0');
+    await stalled.next('RECEIPT');
+    stalled.socket.pause();
+    const healthy = new StompClient(wsUrl);
+    t.after(() => healthy.close());
+    await healthy.subscribe('g');
+    let published = 0;
+    while (published < 20000 && (await metricValue(app, 'rt_dropped_events_total', { transport: 'stomp', reason: 'slow_consumer' })) === 0) {
+      await app.hub.publish('g', { type: 'chat', text: 'q'.repeat(900) }, 'load', 'http');
+      if (++published % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(published < 20000, 'the stalled consumer was cut');
+    await healthy.waitForCount(published, 10000);
+    stalled.socket.resume();
+    assert.equal(await stalled.closed, 4008);
+    assert.equal((await stalled.next('ERROR')).headers.get('message'), 'slow_consumer');
+  });
+});
