@@ -3,8 +3,9 @@ import websocketPlugin from '@fastify/websocket';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { Hub } from './domain/hub.js';
 import { compileRouteValidator } from './domain/validate.js';
-import type { Broker } from './broker/broker.js';
+import type { Broker, BrokerObserver } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory.js';
+import { RedisBroker } from './broker/redis.js';
 import { Metrics, metricsPlugin } from './metrics.js';
 import { hubPlugin } from './hub-plugin.js';
 import { errorsPlugin } from './errors-plugin.js';
@@ -29,11 +30,19 @@ export interface BuildOptions {
   defaultMetrics?: boolean;
 }
 
-/** Creates the broker the configuration names. The only place concrete brokers are named. */
-export async function createBroker(config: Readonly<Config>): Promise<Broker> {
+/**
+ * Creates the broker the configuration names. The only place concrete brokers are named.
+ * @param metrics where a broker backed by Redis reports publish timing, failures and delivery lag
+ * @throws ConfigError naming REDIS_URL when BROKER=redis and Redis cannot be reached
+ */
+export async function createBroker(config: Readonly<Config>, metrics?: Metrics): Promise<Broker> {
   const options = { historySize: config.historySize, groupIdleMs: config.groupIdleMs };
   if (config.broker === 'memory') return new MemoryBroker(options);
-  throw new ConfigError('BROKER', 'redis is not available in this build yet');
+  const observer: BrokerObserver | undefined = metrics && {
+    call: (call, timed) => metrics.brokerCall('redis', call, timed),
+    deliveryLag: metrics.brokerDeliveryLag('redis'),
+  };
+  return RedisBroker.connect({ ...options, url: config.redisUrl, cluster: config.redisCluster, observer });
 }
 
 /**
@@ -44,8 +53,8 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
   const config: Readonly<Config> = Object.freeze({ ...loadConfig({}), ...overrides });
   if (config.authSecret) throw new ConfigError('AUTH_SECRET', 'authentication is not available in this build yet');
   if (config.stompRelayUrl) throw new ConfigError('STOMP_RELAY_URL', 'STOMP relay mode is not available in this build yet');
-  const broker = options.broker ?? (await createBroker(config));
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics });
+  const broker = options.broker ?? (await createBroker(config, metrics));
   const hub = new Hub(broker, { published: (event, source) => metrics.published(event, source) });
 
   const app = Fastify({
@@ -60,6 +69,9 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
   await app.register(metricsPlugin, { metrics });
   await app.register(hubPlugin, { hub, broker, config });
   await app.register(websocketPlugin, {
+    // The default preClose closes every socket with no code before the transports can say why;
+    // each transport closes its own sockets with its protocol's reconnect hint in its preClose hook.
+    preClose: (done: () => void) => done(),
     options: {
       // The transports answer oversized messages with their own error (error op / ERROR frame); this
       // ceiling only stops a message too big to be worth reading (ws closes with 1009).
@@ -68,6 +80,10 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
       handleProtocols: (protocols: Set<string>, request: { url?: string }) =>
         STOMP_PATHS.has((request.url ?? '').split('?')[0]!) ? chooseStompSubprotocol(protocols) : false,
     },
+  });
+  app.addHook('onClose', async () => {
+    for (const client of app.websocketServer.clients) client.terminate(); // anything a transport missed
+    await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
   });
   await app.register(httpApi);
   await app.register(shortPolling);

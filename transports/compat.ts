@@ -13,6 +13,8 @@ import type { StompDestinations } from './stomp/session.js';
 const SPRING_SSE_GROUP = 'default';
 /** The Spring app's long-poll wait. */
 const SPRING_LONGPOLL_MS = 10_000;
+/** A servlet container's default async timeout: the Spring emitter completed by then at the latest. */
+const SPRING_SSE_MS = 30_000;
 
 /** The Spring app's STOMP destinations: `/sub/location/<id>` and `/pub/share/<id>` with `{"content"}`. */
 const springDestinations: StompDestinations = {
@@ -93,7 +95,7 @@ export default async function compat(app: FastifyInstance): Promise<void> {
 
   // The Spring emitter delivered the next event and completed.
   app.get('/location/sse/connect', async (request, reply) =>
-    openSse(request, reply, { group: SPRING_SSE_GROUP, since: undefined, user: undefined, limit: 1, timeoutMs: undefined }),
+    openSse(request, reply, { group: SPRING_SSE_GROUP, since: undefined, user: undefined, limit: 1, timeoutMs: SPRING_SSE_MS }),
   );
 
   registerStompEndpoint(app, '/location', springDestinations);

@@ -62,7 +62,7 @@ export function decodeClientOp(text: string): WsClientOp {
   }
   if (validateOp(value)) return value;
   const error = validateOp.errors?.[0];
-  const message = error?.instancePath.startsWith('/event') ? describeAjvError({ ...error, instancePath: error.instancePath.slice(6) } as ErrorObject) : describeAjvError(error, 'op');
+  const message = error?.instancePath.startsWith('/event') ? describeAjvError({ ...error, instancePath: error.instancePath.slice(6) } as ErrorObject, 'event') : describeAjvError(error, 'op');
   throw new WsDecodeError(codeFor(error), message, ref);
 }
 

@@ -1,0 +1,83 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { buildApp } from '../src/app.js';
+import { ConfigError } from '../src/config.js';
+import { buildTestApp, startServer, until } from './support/server.js';
+import { openStream } from './support/raw-http.js';
+import { RawStomp, connectFrame } from './support/raw-stomp.js';
+
+describe('app', () => {
+  test('/healthz, /readyz, /metrics, the demo page and the 404 shape', async (t) => {
+    const app = await buildTestApp(t);
+    assert.deepEqual((await app.inject({ url: '/healthz' })).json(), { status: 'ok' });
+    assert.deepEqual((await app.inject({ url: '/readyz' })).json(), { status: 'ready', broker: 'memory' });
+    const metrics = await app.inject({ url: '/metrics' });
+    assert.match(metrics.headers['content-type'] as string, /^text\/plain/);
+    assert.match(metrics.body, /# TYPE rt_events_delivered_total counter/);
+    const page = await app.inject({ url: '/' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.headers['content-type'] as string, /text\/html/);
+    const missing = await app.inject({ url: '/nope?x=1' });
+    assert.equal(missing.statusCode, 404);
+    assert.deepEqual(missing.json(), { error: { code: 'not_found', message: 'no route for GET /nope' } });
+  });
+
+  test('features not in this build refuse to start, naming the variable', async () => {
+    await assert.rejects(buildApp({ logLevel: 'silent', authSecret: 's' }), (err: unknown) => err instanceof ConfigError && err.variable === 'AUTH_SECRET');
+  });
+
+  test('MAX_CONNECTIONS: a stream past the limit gets too_many_connections on every transport', async (t) => {
+    const { baseUrl, wsUrl } = await startServer(t, { maxConnections: 1 });
+    const held = await openStream(`${baseUrl}/sse/groups/g`);
+    t.after(() => held.close());
+    const sse = await fetch(`${baseUrl}/sse/groups/g`);
+    assert.equal(sse.status, 503);
+    assert.equal(((await sse.json()) as { error: { code: string } }).error.code, 'too_many_connections');
+    const longPoll = await fetch(`${baseUrl}/longpoll/groups/g?timeout=10`);
+    assert.equal(longPoll.status, 503);
+    const ws = new WebSocket(`${wsUrl}/ws`);
+    const [code, reason] = await new Promise<[number, string]>((resolve) => ws.once('close', (c, r) => resolve([c, r.toString()])));
+    assert.deepEqual([code, reason], [1013, 'too_many_connections']);
+    const stomp = new RawStomp(`${wsUrl}/stomp`);
+    assert.equal(await stomp.closed, 1013);
+    assert.equal(stomp.frames[0]?.headers.get('message'), 'too_many_connections');
+  });
+
+  test('graceful close: streams end with a reconnect hint, readiness turns 503, nothing leaks', async (t) => {
+    const { baseUrl, wsUrl, app } = await startServer(t);
+    const sse = await openStream(`${baseUrl}/sse/groups/g`);
+    const ws = new WebSocket(`${wsUrl}/ws`);
+    await new Promise((r) => ws.once('open', r));
+    ws.send('{"op":"subscribe","group":"g"}');
+    const wsClosed = new Promise<[number, string]>((resolve) => ws.once('close', (c, r) => resolve([c, r.toString()])));
+    const stomp = new RawStomp(`${wsUrl}/stomp`);
+    await stomp.send(connectFrame());
+    await stomp.send('SUBSCRIBE\nid:1\ndestination:/topic/groups.g\nreceipt:r\n\n\0');
+    await stomp.next('RECEIPT');
+    const longPoll = fetch(`${baseUrl}/longpoll/groups/g?timeout=30000`).then((r) => r.json());
+    await until(() => app.connections.count === 4, 2000, 'four connections');
+
+    const started = Date.now();
+    await app.close();
+    assert.ok(Date.now() - started < 3000, 'closed within a few seconds');
+    await sse.ended;
+    assert.match(sse.text(), /event: error\ndata: \{"code":"shutting_down"/);
+    assert.deepEqual(await wsClosed, [1012, 'shutting_down']);
+    assert.equal(await stomp.closed, 1012);
+    assert.equal((await stomp.next('ERROR')).headers.get('message'), 'shutting_down');
+    assert.deepEqual(await longPoll, { events: [], next: 0 });
+    assert.deepEqual(app.hub.stats(), { groups: 0, subscriptions: 0 });
+    assert.equal(app.connections.count, 0);
+  });
+
+  test('while shutting down, /readyz is 503 and publishes answer shutting_down', async (t) => {
+    const app = await buildTestApp(t);
+    app.hub.beginShutdown();
+    const ready = await app.inject({ url: '/readyz' });
+    assert.equal(ready.statusCode, 503);
+    const publish = await app.inject({ method: 'POST', url: '/groups/g/events', headers: { 'content-type': 'application/json' }, payload: { type: 'chat', text: 'x' } });
+    assert.equal(publish.statusCode, 503);
+    assert.equal(publish.json().error.code, 'shutting_down');
+  });
+});
