@@ -24,7 +24,7 @@ describe('metrics count the real events on every transport', () => {
       assert.equal(await metricValue(app, 'rt_events_delivered_total', { transport, type: 'chat' }), 3 * M);
       assert.equal(await metricValue(app, 'rt_events_published_total', { transport: 'http' }), N);
       const latencyCount = (await app.metrics.registry.getSingleMetric('rt_delivery_latency_seconds')!.get()).values.find(
-        (v) => v.metricName === 'rt_delivery_latency_seconds_count' && v.labels.transport === transport,
+        (v) => (v as { metricName?: string }).metricName === 'rt_delivery_latency_seconds_count' && v.labels.transport === transport,
       );
       assert.equal(latencyCount?.value, N * M, 'one latency observation per delivery');
       assert.ok((await metricValue(app, 'rt_bytes_sent_total', { transport })) > N * M * 50, 'bytes counted');

@@ -127,9 +127,14 @@ export function decodeFrame(raw: IRawFrameType, version: StompVersion | undefine
   return { command, headers, body: raw.binaryBody ? Buffer.from(raw.binaryBody).toString('utf8') : '' };
 }
 
-/** Encodes a frame with FrameImpl, escaping for the version (CONNECTED is never escaped). */
+/**
+ * Encodes a frame with FrameImpl. Header values are escaped here, per version, because FrameImpl
+ * escapes the 1.2 way only (it would write `\r`, which 1.1 does not define). CONNECTED is never escaped.
+ */
 export function encodeFrame(command: string, headers: Record<string, string>, body: string, version: StompVersion): string {
-  return FrameImpl.marshall({ command, headers, body, escapeHeaderValues: version !== '1.0' && command !== 'CONNECTED', skipContentLengthHeader: body.length === 0 }) as string;
+  const escaped: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) escaped[name] = command === 'CONNECTED' ? value : escapeHeader(value, version);
+  return FrameImpl.marshall({ command, headers: escaped, body, escapeHeaderValues: false, skipContentLengthHeader: body.length === 0 }) as string;
 }
 
 /** The per-subscription start of a MESSAGE frame: command, `subscription` and `destination`. */
@@ -166,23 +171,31 @@ function resetParser(parser: Parser): void {
   (parser as unknown as ParserInternals)._initState();
 }
 
-// A negative or non-numeric content-length would make the parser count down for ever; refuse it up
-// front. Only the header section of each frame is scanned (bodies may contain anything).
+// A negative or non-numeric content-length would make the parser count down for ever, and a short one
+// would swallow bytes silently; refuse both up front. Only each frame's header section is scanned
+// (bodies may contain anything). Lines may end in LF or CRLF (STOMP 1.2).
 function checkContentLengths(message: Buffer): void {
   if (message.indexOf('content-length:') === -1) return;
   const text = message.toString('latin1');
+  const headerEnd = /\r?\n\r?\n/g;
   let at = 0;
   while (at < text.length) {
-    const headersEnd = text.indexOf('\n\n', at);
-    const headerBlock = headersEnd === -1 ? text.slice(at) : text.slice(at, headersEnd);
+    headerEnd.lastIndex = at;
+    const end = headerEnd.exec(text);
+    const headerBlock = end ? text.slice(at, end.index) : text.slice(at);
+    const bodyStart = end ? end.index + end[0].length : text.length;
     const match = /(?:^|\n)content-length:([^\n\r]*)/.exec(headerBlock);
     if (match) {
       if (!/^\d{1,9}$/.test(match[1]!)) throw new StompCodecError('invalid_request', `content-length must be a non-negative integer, got '${match[1]}'`);
       const length = Number(match[1]);
-      if (headersEnd === -1 || headersEnd + 2 + length > text.length) throw new StompCodecError('invalid_request', 'content-length runs past the end of the message');
-      at = headersEnd + 2 + length + 1;
+      if (!end || bodyStart + length > text.length) throw new StompCodecError('invalid_request', 'content-length runs past the end of the message');
+      // A missing NUL right at the end of the message is added later; anywhere else it must follow the body.
+      if (bodyStart + length < text.length && text[bodyStart + length] !== '\0') {
+        throw new StompCodecError('invalid_request', 'content-length does not match the body (no NUL after it)');
+      }
+      at = bodyStart + length + 1;
     } else {
-      const nul = text.indexOf('\0', headersEnd === -1 ? text.length : headersEnd);
+      const nul = text.indexOf('\0', bodyStart);
       if (nul === -1) return;
       at = nul + 1;
     }

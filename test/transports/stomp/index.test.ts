@@ -85,11 +85,15 @@ describe('STOMP endpoint', () => {
   test('server heart-beats are sent at the negotiated rate and a silent client is dropped', async (t) => {
     const { wsUrl, app } = await startServer(t, { stompHeartbeatMs: 40 });
     const peer = new RawStomp(`${wsUrl}/stomp`);
-    await peer.send(connectFrame('accept-version:1.2\nheart-beat:40,40'));
+    // The client promises a beat every 200 ms (and never sends one) and wants one every 40 ms:
+    // the server sends every 40 ms and drops the client after 2 x 200 ms of silence.
+    await peer.send(connectFrame('accept-version:1.2\nheart-beat:200,40'));
     const connected = await peer.next('CONNECTED');
     assert.equal(connected.headers.get('heart-beat'), '40,40');
-    await until(() => peer.heartbeats >= 2, 2000, 'server heart-beats');
+    const opened = Date.now();
+    await until(() => peer.heartbeats >= 3, 2000, 'server heart-beats');
     assert.equal(await peer.closed, 1006, 'a client that never beats is dropped (terminated)');
+    assert.ok(Date.now() - opened >= 350, 'not before twice the promised period');
     await until(() => app.connections.count === 0, 2000, 'slot released');
     assert.equal(await metricValue(app, 'rt_connections_closed_total', { transport: 'stomp', reason: 'dead_peer' }), 1);
   });

@@ -1,0 +1,130 @@
+// Configuration (DESIGN.md section 8): defaults, each variable parsed, bad values fail naming the
+// variable, --flags win over the environment, the result is frozen.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, flagsToEnv, loadConfig } from '../src/config.js';
+
+/** Asserts loading throws a ConfigError naming `variable` in its message. */
+function fails(env: Record<string, string>, variable: string, argv: string[] = []): void {
+  assert.throws(() => loadConfig(env, argv), (err: unknown) => {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    assert.equal(err.variable, variable);
+    assert.match(err.message, new RegExp(variable));
+    return true;
+  });
+}
+
+describe('loadConfig defaults', () => {
+  test('an empty environment gives the documented defaults', () => {
+    assert.deepEqual({ ...loadConfig({}) }, {
+      port: 8080,
+      host: '0.0.0.0',
+      broker: 'memory',
+      redisUrl: 'redis://127.0.0.1:6379',
+      redisCluster: false,
+      historySize: 1000,
+      groupIdleMs: 600_000,
+      longpollTimeoutMs: 25_000,
+      sseHeartbeatMs: 15_000,
+      wsPingMs: 25_000,
+      stompHeartbeatMs: 10_000,
+      maxConnections: 100_000,
+      maxBufferedBytes: 1024 * 1024,
+      maxBodyBytes: 4096,
+      rateLimitPerSec: 0,
+      authSecret: undefined,
+      stompRelayUrl: undefined,
+      sseWriter: 'direct',
+      shutdownGraceMs: 5000,
+      logLevel: 'info',
+    });
+  });
+
+  test('empty strings count as unset', () => {
+    assert.equal(loadConfig({ PORT: '', BROKER: '', AUTH_SECRET: '' }).port, 8080);
+    assert.equal(loadConfig({ AUTH_SECRET: '' }).authSecret, undefined);
+  });
+
+  test('the result is frozen', () => {
+    const config = loadConfig({});
+    assert.ok(Object.isFrozen(config));
+    assert.throws(() => {
+      (config as { port: number }).port = 1;
+    }, TypeError);
+  });
+});
+
+describe('loadConfig parses each variable', () => {
+  test('every variable', () => {
+    const config = loadConfig({
+      PORT: '9000', HOST: '127.0.0.1', BROKER: 'redis', REDIS_URL: 'rediss://cache:6380/1', REDIS_CLUSTER: 'true', HISTORY_SIZE: '10',
+      GROUP_IDLE_MS: '1000', LONGPOLL_TIMEOUT_MS: '60000', SSE_HEARTBEAT_MS: '500', WS_PING_MS: '700',
+      STOMP_HEARTBEAT_MS: '0', MAX_CONNECTIONS: '5', MAX_BUFFERED_BYTES: '2048', MAX_BODY_BYTES: '8192',
+      RATE_LIMIT_PER_SEC: '20', AUTH_SECRET: 's3cret', STOMP_RELAY_URL: 'stomp://rabbit:61613', SSE_WRITER: 'plugin',
+      SHUTDOWN_GRACE_MS: '0', LOG_LEVEL: 'silent',
+    });
+    assert.deepEqual({ ...config }, {
+      port: 9000, host: '127.0.0.1', broker: 'redis', redisUrl: 'rediss://cache:6380/1', redisCluster: true, historySize: 10,
+      groupIdleMs: 1000, longpollTimeoutMs: 60000, sseHeartbeatMs: 500, wsPingMs: 700, stompHeartbeatMs: 0,
+      maxConnections: 5, maxBufferedBytes: 2048, maxBodyBytes: 8192, rateLimitPerSec: 20, authSecret: 's3cret',
+      stompRelayUrl: 'stomp://rabbit:61613', sseWriter: 'plugin', shutdownGraceMs: 0, logLevel: 'silent',
+    });
+  });
+
+  test('REDIS_CLUSTER accepts 1/0, yes/no, on/off, true/false', () => {
+    for (const on of ['1', 'true', 'YES', ' on ']) assert.equal(loadConfig({ REDIS_CLUSTER: on }).redisCluster, true);
+    for (const off of ['0', 'False', 'no', 'off']) assert.equal(loadConfig({ REDIS_CLUSTER: off }).redisCluster, false);
+  });
+
+  test('boundary values are accepted', () => {
+    assert.equal(loadConfig({ PORT: '0' }).port, 0);
+    assert.equal(loadConfig({ PORT: '65535' }).port, 65535);
+    assert.equal(loadConfig({ HISTORY_SIZE: '1' }).historySize, 1);
+  });
+});
+
+describe('bad values throw ConfigError naming the variable', () => {
+  const cases: [Record<string, string>, string][] = [
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PORT: '-1' }, 'PORT'],
+    [{ PORT: '80.5' }, 'PORT'],
+    [{ BROKER: 'kafka' }, 'BROKER'],
+    [{ REDIS_URL: 'not-a-url' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'http://cache:6379' }, 'REDIS_URL'],
+    [{ REDIS_CLUSTER: 'maybe' }, 'REDIS_CLUSTER'],
+    [{ SSE_WRITER: 'x' }, 'SSE_WRITER'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ HISTORY_SIZE: '0' }, 'HISTORY_SIZE'],
+    [{ LONGPOLL_TIMEOUT_MS: '60001' }, 'LONGPOLL_TIMEOUT_MS'],
+    [{ MAX_BODY_BYTES: '1' }, 'MAX_BODY_BYTES'],
+    [{ STOMP_RELAY_URL: 'nope' }, 'STOMP_RELAY_URL'],
+    [{ MAX_CONNECTIONS: '1e3' }, 'MAX_CONNECTIONS'],
+  ];
+  for (const [env, variable] of cases) {
+    test(`${JSON.stringify(env)}`, () => fails(env, variable));
+  }
+});
+
+describe('--flags', () => {
+  test('--port 9000 and --history-size=10 win over the environment', () => {
+    const config = loadConfig({ PORT: '1234', HISTORY_SIZE: '50' }, ['--port', '9000', '--history-size=10']);
+    assert.equal(config.port, 9000);
+    assert.equal(config.historySize, 10);
+  });
+
+  test('--HISTORY_SIZE=7 and --sse-writer plugin', () => {
+    assert.deepEqual(flagsToEnv(['--HISTORY_SIZE=7', '--sse-writer', 'plugin']), { HISTORY_SIZE: '7', SSE_WRITER: 'plugin' });
+  });
+
+  test('a bad flag value names the variable', () => fails({}, 'PORT', ['--port=abc']));
+
+  test('an unknown flag throws naming it', () => {
+    assert.throws(() => loadConfig({}, ['--colour', 'red']), (err: unknown) => err instanceof ConfigError && /--colour/.test(err.message) && /COLOUR/.test(err.message));
+  });
+
+  test('a flag without a value or a bare argument throws', () => {
+    assert.throws(() => loadConfig({}, ['--port']), /PORT/);
+    assert.throws(() => loadConfig({}, ['9000']), ConfigError);
+  });
+});
