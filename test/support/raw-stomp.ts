@@ -5,6 +5,8 @@ import { StompFrameReader, decodeFrame, type StompFrame } from '../../transports
 export class RawStomp {
   readonly socket: WebSocket;
   readonly frames: StompFrame[] = [];
+  /** WebSocket messages that arrived as binary frames (STOMP frames must come as text). */
+  binaryMessages = 0;
   heartbeats = 0;
   closeCode: number | undefined;
   readonly opened: Promise<void>;
@@ -18,7 +20,8 @@ export class RawStomp {
       this.socket.once('error', reject);
     });
     this.closed = new Promise((resolve) => this.socket.once('close', (code) => resolve((this.closeCode = code))));
-    this.socket.on('message', (data: Buffer) => {
+    this.socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) this.binaryMessages++;
       const { frames, heartbeats } = this.reader.push(data);
       this.heartbeats += heartbeats;
       for (const raw of frames) this.frames.push(decodeFrame(raw, '1.2'));

@@ -37,6 +37,8 @@ export interface StompSessionOptions {
 }
 
 const WS_CLOSE_ERROR = 1008;
+/** STOMP over WebSocket travels in text frames; `ws` would send a Buffer as binary. */
+const TEXT = { binary: false } as const;
 const WS_CLOSE_SLOW_CONSUMER = 4008;
 
 /** One SUBSCRIBE: a Hub subscriber whose MESSAGE head (subscription, destination) is encoded once. */
@@ -213,7 +215,7 @@ export class StompSession {
       return this.fail('slow_consumer', `more than ${this.options.maxBufferedBytes} bytes unsent; resubscribe with a since header`, WS_CLOSE_SLOW_CONSUMER);
     }
     corkForTick(this.raw);
-    this.socket.send(Buffer.concat([head, tail], length));
+    this.socket.send(Buffer.concat([head, tail], length), TEXT);
     this.lastSent = Date.now();
     this.metrics.sent(length + (length < 126 ? 2 : length < 65536 ? 4 : 10));
     this.metrics.delivered(event, this.lastSent);

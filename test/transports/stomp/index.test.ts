@@ -63,6 +63,7 @@ describe('STOMP endpoint', () => {
     assert.deepEqual(messages.map((m) => m.headers.get('truncated')), ['true', undefined, undefined]);
     assert.equal(JSON.parse(messages[0]!.body).data.text, '3');
     assert.equal(Number(messages[0]!.headers.get('content-length')), Buffer.byteLength(messages[0]!.body));
+    assert.equal(peer.binaryMessages, 0, 'every frame travels as a WebSocket text message (browsers need it)');
   });
 
   test('UNSUBSCRIBE stops delivery; DISCONNECT with receipt gets the RECEIPT, then the server closes', async (t) => {
