@@ -72,7 +72,7 @@ test('bad values name their variable', () => {
   for (const [env, name] of [
     [{ PEAK: '0' }, 'PEAK'], [{ PEAK: 'lots' }, 'PEAK'], [{ GROUPS: '1.5' }, 'GROUPS'], [{ INTERVAL_MS: '5' }, 'INTERVAL_MS'],
     [{ DURATION: '10' }, 'DURATION'], [{ SHAPE: 'spike' }, 'SHAPE'], [{ BASE_URL: 'localhost:8080' }, 'BASE_URL'],
-    [{ EVENT_TYPE: 'presence' }, 'EVENT_TYPE'], [{ GROUP_PREFIX: 'a b' }, 'GROUP_PREFIX'], [{ STAGES: '3s' }, 'STAGES'],
+    [{ EVENT_TYPE: 'presence' }, 'EVENT_TYPE'], [{ LONGPOLL_TIMEOUT_MS: '60001' }, 'LONGPOLL_TIMEOUT_MS'], [{ SSE_LIMIT: '0' }, 'SSE_LIMIT'], [{ GROUP_PREFIX: 'a b' }, 'GROUP_PREFIX'], [{ STAGES: '3s' }, 'STAGES'],
   ] as const) {
     assert.throws(() => readConfig(env), new RegExp(`^Error: ${name}`), name);
   }
@@ -117,6 +117,10 @@ test('compare options: five scenarios, exact transport tags, separate groups, th
     assert.deepEqual(s.env, { GROUP_PREFIX: `${tr}-` });
     assert.match(Object.keys(o.scenarios).join(','), /^[0-9a-zA-Z_,-]+$/);
     assert.deepEqual(o.thresholds[`rt_e2e_latency{transport:${tr}}`], [`p(99)<${latencyBoundMs(c, tr)}`]);
+    assert.deepEqual(o.thresholds[`rt_gaps{transport:${tr}}`], ['count==0']);
+    assert.deepEqual(o.thresholds[`rt_duplicates{transport:${tr}}`], ['count==0']);
+    assert.deepEqual(o.thresholds[`rt_events_received{transport:${tr}}`], ['count>0']);
+    for (const m of ['rt_events_sent', 'rt_connect_time']) assert.ok(o.thresholds[`${m}{transport:${tr}}`], `${m} broken down per transport`);
   }
   assert.deepEqual(o.thresholds.rt_gaps, ['count==0']);
   assert.deepEqual(o.thresholds.rt_duplicates, ['count==0']);
@@ -124,4 +128,12 @@ test('compare options: five scenarios, exact transport tags, separate groups, th
   assert.equal(latencyBoundMs(c, 'short-polling'), 2000, 'plus one poll period');
   assert.equal(latencyBoundMs(c, 'sse'), 3000, 'plus the stock-k6 SSE window');
   assert.throws(() => optionsFor(c, ['carrier-pigeon']), /unknown transport/);
+});
+
+test('SEQUENTIAL=1 runs the transports one after another (server CPU per delivery stays attributable)', () => {
+  const c = readConfig({ STAGES: '3s:10,4s:30,2s:0', SEQUENTIAL: '1' });
+  const o = optionsFor(c, TRANSPORTS, { separateGroups: true });
+  // each slot: 9 s of stages + 9 s last session + 10 s closing grace
+  assert.deepEqual(Object.values(o.scenarios).map((s: any) => s.startTime), [undefined, '28s', '56s', '84s', '112s']); // eslint-disable-line @typescript-eslint/no-explicit-any
+  assert.equal(readConfig({}).sequential, false);
 });

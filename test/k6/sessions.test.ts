@@ -1,15 +1,13 @@
-// Runs the real k6 scripts under Node: a resolve hook maps `k6`, `k6/*` to stubs (metrics that
-// record samples, timers that count what is pending, http and WebSocket clients talking to an
-// in-memory server that follows DESIGN.md §4 and the SSE limit/timeout extension). Checks the
-// scripts' options, then sessions of every transport: accounting across a reconnect, sockets
-// closed on time (an iteration ends only when nothing is pending), and injected loss/duplicates.
+// The real k6 scripts, run under Node by harness.ts against an in-memory server that follows
+// DESIGN.md §4 and the SSE limit/timeout extension. Checks the scripts' options, then sessions of
+// every transport: each event counted once across a reconnect, sockets closed on time (an
+// iteration ends only when nothing is pending), injected loss and duplicates reported.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { register } from 'node:module';
 import { FrameImpl, Parser } from '@stomp/stompjs';
+import { installK6, timings, type Backend, type K6Socket, type Res } from './harness.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-const G = globalThis as Any;
 
 // ---- in-memory server ------------------------------------------------------------------------
 type Ev = { seq: number; group: string; type: string; user: string; at: number; sentAt?: number; data: Any };
@@ -37,38 +35,13 @@ const hub = {
   },
 };
 
-// ---- k6 stubs ----------------------------------------------------------------------------------
-const pending = { timers: new Set<number>(), sockets: 0, requests: 0 };
-const samples = new Map<string, { value: number; tags: Any }[]>();
-const metricTypes = new Map<string, string>();
-const checks: { name: string; ok: boolean }[] = [];
-class Metric {
-  constructor(public name: string, public isTime = false) {
-    metricTypes.set(name, `${this.constructor.name}${isTime ? ':time' : ''}`);
-    samples.set(name, []);
-  }
-  add(value: number, tags?: Any) { samples.get(this.name)!.push({ value: Number(value), tags: tags ?? {} }); }
-}
-let timerIds = 0;
-const nodeTimers = new Map<number, NodeJS.Timeout>();
-function k6Timer(repeat: boolean) {
-  return (fn: () => void, ms: number) => {
-    const id = ++timerIds;
-    pending.timers.add(id);
-    const run = () => { if (!repeat) { pending.timers.delete(id); nodeTimers.delete(id); } fn(); };
-    nodeTimers.set(id, repeat ? setInterval(run, ms) : setTimeout(run, ms));
-    return id;
-  };
-}
-function k6Clear(id: number) { pending.timers.delete(id); clearTimeout(nodeTimers.get(id)); nodeTimers.delete(id); }
-
-const timings = { blocked: 0, connecting: 1, tls_handshaking: 0, sending: 1, waiting: 2, receiving: 0, duration: 3 };
-const res = (status: number, body: string, headers: Any = { 'Content-Type': 'application/json' }) => ({ status, body, headers, timings });
+// ---- http ------------------------------------------------------------------------------------
+const res = (status: number, body: string, headers: Any = { 'Content-Type': 'application/json' }): Res => ({ status, body, headers, timings });
 const json = (status: number, v: unknown) => res(status, JSON.stringify(v));
 const routeOf = (url: string) => { const u = new URL(url); return { path: u.pathname.split('/').filter(Boolean), q: u.searchParams }; };
 const num = (v: string | null) => (v === null ? undefined : Number(v));
 
-function httpSync(method: string, url: string, body?: string) {
+function httpSync(method: string, url: string, body?: string): Res {
   const { path, q } = routeOf(url);
   if (method === 'POST' && path[0] === 'groups' && path[2] === 'events') {
     return json(202, { seq: hub.publish(path[1], q.get('user') || 'anonymous', JSON.parse(body!)).seq });
@@ -81,7 +54,7 @@ function httpSync(method: string, url: string, body?: string) {
   return json(404, { error: { code: 'not_found', message: url } });
 }
 
-function httpAsync(method: string, url: string, body?: string): Promise<Any> {
+function httpAsync(method: string, url: string, body?: string): Promise<Res> {
   const { path, q } = routeOf(url);
   const group = path[2];
   if (method !== 'GET' || (path[0] !== 'longpoll' && path[0] !== 'sse')) return Promise.resolve(httpSync(method, url, body));
@@ -113,44 +86,37 @@ function httpAsync(method: string, url: string, body?: string): Promise<Any> {
   });
 }
 
-class FakeWebSocket {
-  static CONNECTING = 0; static OPEN = 1; static CLOSING = 2; static CLOSED = 3;
-  OPEN = 1;
-  readyState = 0;
-  binaryType = 'blob';
-  onopen = () => {}; onmessage = (_e: Any) => {}; onerror = (_e: Any) => {}; onclose = () => {};
-  static binary = false;
-  static refuse = false;
+// ---- sockets -----------------------------------------------------------------------------------
+const net = { binary: false, refuse: false };
+/** The server's end of one socket; every step is a separate tick, as on a network. */
+class Conn {
   cleanup: (() => void)[] = [];
   handle: (data: string) => void;
-  constructor(public url: string) {
-    pending.sockets++;
+  open = true;
+  constructor(url: string, private sock: K6Socket) {
     const { path, q } = routeOf(url.replace(/^ws/, 'http'));
     this.handle = path[0] === 'stomp' ? stompServer(this) : wsServer(this, q.get('user') || 'anonymous');
+    sock.toServer.send = (data) => setImmediate(() => this.open && this.handle(data));
+    sock.toServer.close = () => setImmediate(() => this.shut());
     setImmediate(() => {
-      if (!FakeWebSocket.refuse) { this.readyState = 1; this.onopen(); return; }
-      this.readyState = 3;
-      pending.sockets--;
-      this.onerror({ type: 'error', error: 'connection refused', timestamp: Date.now() });
-      this.onclose();
+      if (!net.refuse) return sock.opened();
+      sock.failed('connection refused');
+      this.shut();
     });
   }
   deliver(text: string) {
-    const data = FakeWebSocket.binary ? new Uint8Array(Buffer.from(text)).buffer : text;
-    setImmediate(() => { if (this.readyState === 1) this.onmessage({ data, type: 'message', timestamp: Date.now() }); });
+    const data = net.binary ? new Uint8Array(Buffer.from(text)).buffer : text;
+    setImmediate(() => this.open && this.sock.message(data));
   }
-  send(data: string) {
-    if (this.readyState !== 1) throw new Error('send on a socket that is not open');
-    setImmediate(() => this.handle(data));
-  }
-  close() {
-    if (this.readyState >= 2) return;
-    this.readyState = 2;
-    setImmediate(() => { this.readyState = 3; this.cleanup.forEach((f) => f()); pending.sockets--; this.onclose(); });
+  shut() {
+    if (!this.open) return;
+    this.open = false;
+    this.cleanup.forEach((f) => f());
+    this.sock.closed();
   }
 }
 
-function wsServer(ws: FakeWebSocket, user: string) {
+function wsServer(ws: Conn, user: string) {
   const reply = (m: Any) => ws.deliver(JSON.stringify(m));
   return (data: string) => {
     const m = JSON.parse(data);
@@ -164,7 +130,7 @@ function wsServer(ws: FakeWebSocket, user: string) {
   };
 }
 
-function stompServer(ws: FakeWebSocket) {
+function stompServer(ws: Conn) {
   let batch = '';
   // Frames produced in one tick go out as one WebSocket message, as a corked server sends them.
   const send = (command: string, headers: Any, body?: string) => {
@@ -191,64 +157,19 @@ function stompServer(ws: FakeWebSocket) {
   return (data: string) => parser.parseChunk(data);
 }
 
-G.__ENV = { STAGES: '3s:10,4s:30,2s:0' };
-G.__VU = 7;
-G.__k6stubs = {
-  k6: {
-    default: {},
-    check(v: Any, sets: Record<string, (v: Any) => boolean>) {
-      let all = true;
-      for (const [name, fn] of Object.entries(sets)) { const ok = !!fn(v); checks.push({ name, ok }); all &&= ok; }
-      return all;
-    },
-    sleep(s: number) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, s * 1000)); },
-  },
-  'k6/http': {
-    default: {
-      get: (url: string) => httpSync('GET', url),
-      post: (url: string, body: string) => httpSync('POST', url, body),
-      asyncRequest(method: string, url: string, body: string | null) {
-        pending.requests++;
-        return httpAsync(method, url, body ?? undefined).finally(() => void pending.requests--);
-      },
-    },
-  },
-  'k6/metrics': { Counter: class Counter extends Metric {}, Trend: class Trend extends Metric {} },
-  'k6/timers': { setTimeout: k6Timer(false), setInterval: k6Timer(true), clearTimeout: k6Clear, clearInterval: k6Clear },
-  'k6/websockets': { WebSocket: FakeWebSocket },
-  'k6/execution': { default: { vu: { idInTest: 7 }, scenario: { iterationInTest: 0 } } },
-  'k6/x/sse': { default: { open: () => ({ status: 200 }) } },
-};
-const NAMES: Record<string, string[]> = Object.fromEntries(
-  Object.entries(G.__k6stubs as Record<string, object>).map(([k, v]) => [k, Object.keys(v).filter((n) => n !== 'default')]),
-);
-register('data:text/javascript,' + encodeURIComponent(`
-const NAMES = ${JSON.stringify(NAMES)};
-export async function resolve(specifier, context, next) {
-  if (!Object.prototype.hasOwnProperty.call(NAMES, specifier)) return next(specifier, context);
-  const m = 'globalThis.__k6stubs[' + JSON.stringify(specifier) + ']';
-  const src = 'export default ' + m + '.default;\\n' + NAMES[specifier].map((n) => 'export const ' + n + ' = ' + m + '.' + n + ';').join('\\n');
-  return { url: 'data:text/javascript,' + encodeURIComponent(src), shortCircuit: true };
-}`));
+const backend: Backend = { httpSync, httpAsync, connect: (url, sock) => void new Conn(url, sock) };
+const k6 = installK6(backend);
+const { samples, metricTypes, checks, sum, count } = k6;
 
 const SCRIPTS = ['short-polling', 'long-polling', 'sse', 'websocket', 'stomp', 'compare', 'sse-xk6'];
 const mods: Record<string, Any> = {};
-for (const s of SCRIPTS) mods[s] = await import(new URL(`../../k6/${s}.js`, import.meta.url).href);
+for (const s of SCRIPTS) mods[s] = await k6.importScript(`${s}.js`);
 // The same module instance the scripts use: its per-VU tracker holds the cursors.
-const metricsLib = await import(new URL('../../k6/lib/metrics.js', import.meta.url).href);
+const metricsLib = await k6.importScript('lib/metrics.js');
+const G = globalThis as Any;
 
 // ---- helpers -----------------------------------------------------------------------------------
-const sum = (name: string, transport: string) =>
-  (samples.get(name) ?? []).filter((x) => x.tags.transport === transport).reduce((a, b) => a + b.value, 0);
-const count = (name: string, transport: string) => (samples.get(name) ?? []).filter((x) => x.tags.transport === transport).length;
-async function idle(limitMs: number) {
-  const t0 = Date.now();
-  while (pending.timers.size > 0 || pending.sockets > 0 || pending.requests > 0) {
-    if (Date.now() - t0 > limitMs) throw new Error(`iteration still busy after ${limitMs} ms: ${JSON.stringify({ ...pending, timers: pending.timers.size })}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return Date.now() - t0;
-}
+const idle = k6.idle;
 const SESSION_MS = 1200;
 function envFor(tr: string) {
   G.__ENV = { SESSION_MS: String(SESSION_MS), INTERVAL_MS: '150', POLL_MS: '100', LONGPOLL_TIMEOUT_MS: '400', SSE_WINDOW_MS: '300', SSE_LIMIT: '3', GROUP_PREFIX: `${tr}-` };
@@ -341,27 +262,27 @@ for (const tr of ['websocket', 'stomp', 'sse']) {
 }
 
 test('stomp: binary frames (ArrayBuffer) are decoded too', async () => {
-  FakeWebSocket.binary = true;
+  net.binary = true;
   try {
     envFor('stomp');
     const before = sum('rt_events_received', 'stomp');
     await session('stomp');
     assert.ok(sum('rt_events_received', 'stomp') - before >= 5);
-  } finally { FakeWebSocket.binary = false; }
+  } finally { net.binary = false; }
 });
 
 test('websocket: a refused connection ends the iteration early, counted as a connect error', async () => {
   envFor('websocket');
   G.__ENV.SESSION_MS = '6000';
   const before = (samples.get('rt_errors') ?? []).filter((x) => x.tags.kind === 'connect').length;
-  FakeWebSocket.refuse = true;
+  net.refuse = true;
   try {
     const t0 = Date.now();
     mods.websocket.websocketSession();
     await idle(8000);
     const took = Date.now() - t0;
     assert.ok(took < 2500, `ended after ${took} ms, paced by about 1 s, not the 6 s budget`);
-  } finally { FakeWebSocket.refuse = false; }
+  } finally { net.refuse = false; }
   assert.equal((samples.get('rt_errors') ?? []).filter((x) => x.tags.kind === 'connect').length - before, 1);
 });
 
@@ -370,7 +291,7 @@ test('sse-xk6: the listener accounts the streamed events (stubbed k6/x/sse)', ()
   G.__ENV.SESSION_MS = '200';
   hub.publish(group, 'u1', { type: 'chat', text: 'before', sentAt: Date.now() });
   let opens = 0;
-  G.__k6stubs['k6/x/sse'].default.open = (url: string, _params: Any, setup: (c: Any) => void) => {
+  k6.stubs['k6/x/sse'].default.open = (url: string, _params: Any, setup: (c: Any) => void) => {
     const since = Number(new URL(url).searchParams.get('since'));
     const handlers: Record<string, (x?: Any) => void> = {};
     setup({ on: (name: string, fn: (x?: Any) => void) => { handlers[name] = fn; }, close: () => {} });
