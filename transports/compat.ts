@@ -7,6 +7,7 @@ import { createLongPoller } from './long-polling.js';
 import { createSseStreamer } from './sse.js';
 import { registerStompEndpoint } from './stomp/index.js';
 import { publisherOf } from './http-api.js';
+import { countResponseBytes } from './http-accounting.js';
 import type { StompDestinations } from './stomp/session.js';
 
 /** The group the Spring app's SSE endpoints used. */
@@ -76,12 +77,16 @@ export default async function compat(app: FastifyInstance): Promise<void> {
   app.get('/location/cur/:id', { schema: { params: idParams } }, snapshot);
   app.get('/cur/:id', { schema: { params: idParams } }, snapshot);
 
-  app.get<{ Params: { id: string }; Querystring: { since?: number } }>(
-    '/location/long/:id',
-    { schema: { params: idParams, querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } } } } },
-    async (request, reply) =>
-      longPoll(request, reply, { group: request.params.id, since: request.query.since, timeoutMs: SPRING_LONGPOLL_MS, user: undefined }),
-  );
+  // In its own context so the response-byte hooks count long-poll answers only.
+  await app.register(async (longPollContext) => {
+    countResponseBytes(longPollContext, app.metrics.transport('long-polling'));
+    longPollContext.get<{ Params: { id: string }; Querystring: { since?: number } }>(
+      '/location/long/:id',
+      { schema: { params: idParams, querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } } } } },
+      async (request, reply) =>
+        longPoll(request, reply, { group: request.params.id, since: request.query.since, timeoutMs: SPRING_LONGPOLL_MS, user: undefined }),
+    );
+  });
 
   const publish = async (group: string, request: FastifyRequest, reply: FastifyReply) => {
     const command = commandFrom(request.body);

@@ -8,16 +8,12 @@ import type { EncodedEvent } from '../src/domain/events.js';
 import type { Hub, Subscriber, Subscription } from '../src/domain/hub.js';
 import type { TransportMetrics } from '../src/metrics.js';
 import { corkForTick } from '../src/protocol/cork.js';
-import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, type WsClientOp } from '../src/protocol/ws-codec.js';
+import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, wsFrameOverhead, type WsClientOp } from '../src/protocol/ws-codec.js';
+import { Liveness, checkLivenessEvery } from './ws-liveness.js';
 
 const TEXT = { binary: false } as const;
 /** Close code for a consumer cut off for falling behind (application range 4000-4999). */
 export const CLOSE_SLOW_CONSUMER = 4008;
-
-/** Server-to-client frame header size: the bytes framing adds to a payload on the wire. */
-export function wsFrameOverhead(length: number): number {
-  return length < 126 ? 2 : length < 65536 ? 4 : 10;
-}
 
 /** One group subscription of a connection; delivers into the connection's socket. */
 class GroupSubscriber implements Subscriber {
@@ -36,7 +32,7 @@ class GroupSubscriber implements Subscriber {
 class WsConnection {
   private readonly subs = new Map<string, GroupSubscriber>();
   private readonly raw: Socket;
-  alive = true;
+  readonly liveness: Liveness;
   private closeReason = 'client';
 
   constructor(
@@ -48,6 +44,10 @@ class WsConnection {
   ) {
     // ws keeps its net.Socket private; corking it is the only way to batch frames per tick.
     this.raw = (socket as unknown as { _socket: Socket })._socket;
+    this.liveness = new Liveness(socket, () => {
+      this.closeReason = 'dead_peer';
+      socket.terminate();
+    });
   }
 
   sendEvent(event: EncodedEvent): void {
@@ -124,17 +124,6 @@ class WsConnection {
     this.socket.close(code, reason);
   }
 
-  /** Protocol-level liveness: a peer that did not answer the previous ping is dropped. */
-  checkAlive(): void {
-    if (!this.alive) {
-      this.closeReason = 'dead_peer';
-      this.socket.terminate();
-      return;
-    }
-    this.alive = false;
-    this.socket.ping();
-  }
-
   releaseSubscriptions(): void {
     for (const subscriber of this.subs.values()) subscriber.subscription?.close();
     this.subs.clear();
@@ -156,12 +145,8 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
   const connections = new Set<WsConnection>();
   const limits = { maxBufferedBytes: app.config.maxBufferedBytes, maxMessageBytes: app.config.maxBodyBytes + 1024 };
 
-  const pinger = setInterval(() => {
-    for (const connection of connections) connection.checkAlive();
-  }, app.config.wsPingMs);
-  pinger.unref();
+  checkLivenessEvery(app, app.config.wsPingMs, connections);
   app.addHook('preClose', async () => {
-    clearInterval(pinger);
     for (const connection of connections) connection.close(1012, 'shutting_down', 'shutdown');
   });
 
@@ -183,7 +168,6 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
       metrics.connectionOpened();
       const connection = new WsConnection(socket, request.query.user ?? 'anonymous', app.hub, metrics, limits);
       connections.add(connection);
-      socket.on('pong', () => (connection.alive = true));
       socket.on('message', (data) => connection.onMessage(data));
       socket.once('close', () => {
         connections.delete(connection);

@@ -66,6 +66,11 @@ export function decodeClientOp(text: string): WsClientOp {
   throw new WsDecodeError(codeFor(error), message, ref);
 }
 
+/** Bytes a server-to-client WebSocket frame header adds to a payload (unmasked): counted as wire bytes. */
+export function wsFrameOverhead(length: number): number {
+  return length < 126 ? 2 : length < 65536 ? 4 : 10;
+}
+
 /** `{"op":"event","event":...}` around an event's JSON, encoded once per event. */
 export function encodeEventFrame(json: string): Buffer {
   return Buffer.from(`{"op":"event","event":${json}}`);

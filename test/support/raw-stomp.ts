@@ -13,8 +13,8 @@ export class RawStomp {
   readonly closed: Promise<number>;
   private readonly reader = new StompFrameReader({ maxFrameBytes: 10_000_000, maxHeaders: 1000 });
 
-  constructor(url: string, protocols: string[] = ['v12.stomp']) {
-    this.socket = new WebSocket(url, protocols);
+  constructor(url: string, protocols: string[] = ['v12.stomp'], options: WebSocket.ClientOptions = {}) {
+    this.socket = new WebSocket(url, protocols, options);
     this.opened = new Promise((resolve, reject) => {
       this.socket.once('open', () => resolve());
       this.socket.once('error', reject);

@@ -5,6 +5,7 @@ import { userQuerySchema } from '../../src/domain/schemas.js';
 import { HubError } from '../../src/domain/errors.js';
 import { encodeFrame } from './codec.js';
 import { StompSession, canonicalDestinations, type StompDestinations } from './session.js';
+import { checkLivenessEvery } from '../ws-liveness.js';
 
 /** Most headers a frame may carry (the spec sets no limit; a hostile client could send 10,000). */
 const MAX_HEADERS = 100;
@@ -23,12 +24,8 @@ export function registerStompEndpoint(app: FastifyInstance, path: string, destin
     heartbeatMs: app.config.stompHeartbeatMs,
   };
 
-  const pinger = setInterval(() => {
-    for (const session of sessions) session.checkAlive();
-  }, app.config.wsPingMs);
-  pinger.unref();
+  checkLivenessEvery(app, app.config.wsPingMs, sessions);
   app.addHook('preClose', async () => {
-    clearInterval(pinger);
     for (const session of sessions) session.fail('shutting_down', 'server restarting; reconnect and resubscribe with since', 1012);
   });
 
@@ -50,7 +47,6 @@ export function registerStompEndpoint(app: FastifyInstance, path: string, destin
       metrics.connectionOpened();
       const session = new StompSession(socket, request.query.user ?? 'anonymous', app.hub, metrics, destinations, options);
       sessions.add(session);
-      socket.on('pong', () => (session.alive = true));
       socket.on('message', (data) => session.onMessage(toBuffer(data)));
       socket.once('close', () => {
         sessions.delete(session);

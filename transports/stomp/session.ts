@@ -6,6 +6,8 @@ import type { Hub, Subscriber, Subscription } from '../../src/domain/hub.js';
 import { checkGroup, parseCursor, parsePublishCommand } from '../../src/domain/validate.js';
 import type { TransportMetrics } from '../../src/metrics.js';
 import { corkForTick } from '../../src/protocol/cork.js';
+import { wsFrameOverhead } from '../../src/protocol/ws-codec.js';
+import { Liveness } from '../ws-liveness.js';
 import {
   StompCodecError, StompFrameReader, decodeFrame, encodeFrame, encodeMessageHead, encodeMessageTail,
   negotiateHeartbeat, negotiateVersion, type StompFrame, type StompVersion,
@@ -76,8 +78,8 @@ export class StompSession {
   private lastReceived = Date.now();
   private lastSent = Date.now();
   private closing = false;
-  /** Answered the last protocol ping. */
-  alive = true;
+  /** Protocol-level pings (in addition to heart-beats, which a client may turn off). */
+  readonly liveness: Liveness;
   /** Why the connection closed, for the metric. */
   closeReason = 'client';
 
@@ -91,6 +93,11 @@ export class StompSession {
   ) {
     this.reader = new StompFrameReader({ maxFrameBytes: options.maxFrameBytes, maxHeaders: options.maxHeaders });
     this.raw = (socket as unknown as { _socket: Socket })._socket; // private in ws; needed to cork per tick
+    this.liveness = new Liveness(socket, () => {
+      this.closeReason = 'dead_peer';
+      this.releaseSubscriptions();
+      socket.terminate();
+    });
   }
 
   /** Feeds one WebSocket message. Frames are handled strictly in order. */
@@ -217,7 +224,7 @@ export class StompSession {
     corkForTick(this.raw);
     this.socket.send(Buffer.concat([head, tail], length), TEXT);
     this.lastSent = Date.now();
-    this.metrics.sent(length + (length < 126 ? 2 : length < 65536 ? 4 : 10));
+    this.metrics.sent(length + wsFrameOverhead(length));
     this.metrics.delivered(event, this.lastSent);
   }
 
@@ -226,7 +233,7 @@ export class StompSession {
     this.socket.send(frame);
     this.lastSent = Date.now();
     const length = Buffer.byteLength(frame);
-    this.metrics.sent(length + (length < 126 ? 2 : length < 65536 ? 4 : 10));
+    this.metrics.sent(length + wsFrameOverhead(length));
   }
 
   /** Sends ERROR (`message` = the code) and closes, as STOMP requires after an error. */
@@ -256,17 +263,6 @@ export class StompSession {
       }
     }, tick);
     this.heartbeatTimer.unref();
-  }
-
-  /** Protocol-level ping: a peer that did not answer the previous one is dropped. */
-  checkAlive(): void {
-    if (!this.alive) {
-      this.closeReason = 'dead_peer';
-      this.socket.terminate();
-      return;
-    }
-    this.alive = false;
-    this.socket.ping();
   }
 
   private close(code: number, reason: string): void {

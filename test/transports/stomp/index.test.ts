@@ -99,6 +99,21 @@ describe('STOMP endpoint', () => {
     assert.equal(await metricValue(app, 'rt_connections_closed_total', { transport: 'stomp', reason: 'dead_peer' }), 1);
   });
 
+  test('with heart-beats off, a peer that stops answering protocol pings is still dropped', async (t) => {
+    const { wsUrl, app } = await startServer(t, { wsPingMs: 40 });
+    const silent = new RawStomp(`${wsUrl}/stomp`, ['v12.stomp'], { autoPong: false });
+    await silent.send(connectFrame('accept-version:1.2\nheart-beat:0,0'));
+    await silent.next('CONNECTED');
+    const healthy = new RawStomp(`${wsUrl}/stomp`);
+    t.after(() => healthy.close());
+    await healthy.send(connectFrame('accept-version:1.2\nheart-beat:0,0'));
+    await healthy.next('CONNECTED');
+    assert.equal(await silent.closed, 1006);
+    await until(() => app.connections.count === 1, 2000, 'the dead peer released');
+    assert.equal(await metricValue(app, 'rt_connections_closed_total', { transport: 'stomp', reason: 'dead_peer' }), 1);
+    assert.equal(healthy.closeCode, undefined, 'a peer that answers stays');
+  });
+
   test('a consumer that stops reading gets ERROR slow_consumer and is closed; others get everything', async (t) => {
     const { wsUrl, app } = await startServer(t, { maxBufferedBytes: 64 * 1024 });
     const stalled = new RawStomp(`${wsUrl}/stomp`);

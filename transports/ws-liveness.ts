@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+
+/**
+ * Protocol-level liveness for the WebSocket-based transports: a peer that has not answered the
+ * previous ping by the time of the next one is dropped, which also finds half-open TCP connections.
+ */
+export class Liveness {
+  private alive = true;
+
+  /** @param onDead called instead of pinging when the previous ping went unanswered */
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly onDead: () => void,
+  ) {
+    socket.on('pong', () => (this.alive = true));
+  }
+
+  /** Pings, or declares the peer dead when the last ping was not answered. */
+  check(): void {
+    if (!this.alive) return this.onDead();
+    this.alive = false;
+    this.socket.ping();
+  }
+}
+
+/**
+ * One timer per endpoint (not per connection, so idle connections cost no timers) that checks every
+ * member's liveness each `intervalMs`; stopped when the app closes.
+ */
+export function checkLivenessEvery(app: FastifyInstance, intervalMs: number, members: Set<{ liveness: Liveness }>): void {
+  const timer = setInterval(() => {
+    for (const member of members) member.liveness.check();
+  }, intervalMs);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+}
