@@ -44,6 +44,7 @@ export class RedisBroker implements Broker {
   private readonly sub: Redis | Cluster;
   private readonly keeper: NodeJS.Timeout;
   private closed = false;
+  private lastError: Error | undefined;
 
   /**
    * Connects to Redis and returns a ready broker.
@@ -55,7 +56,9 @@ export class RedisBroker implements Broker {
       await Promise.all(broker.connections().map((c) => c.connect()));
     } catch (err) {
       await broker.close();
-      throw new ConfigError('REDIS_URL', `cannot reach Redis at ${redact(options.url)}: ${(err as Error).message}`);
+      // The rejection says "Connection is closed"; the error event before it says why (ECONNREFUSED…).
+      const reason = (broker.lastError ?? (err as Error)).message;
+      throw new ConfigError('REDIS_URL', `cannot reach Redis at ${redact(options.url)}: ${reason}`);
     }
     return broker;
   }
@@ -89,17 +92,28 @@ export class RedisBroker implements Broker {
       });
       this.cmd = this.sub = cluster;
       cluster.on('smessage', (_channel: string, json: string) => this.onMessage(json));
+      // ioredis SSUBSCRIBEs again by itself after losing a shard's subscriber, but does not say when
+      // Redis acknowledged it: read the missed events a little later. Anything published in between
+      // and still missed shows as a gap at the group's next event, which the Hub fills.
+      let lost = false;
+      const recovered = () => {
+        if (!lost) return;
+        lost = false;
+        setTimeout(() => this.resyncAll(), CLUSTER_RESYNC_DELAY_MS).unref();
+      };
+      cluster.on('-subscriber', () => (lost = true)).on('close', () => (lost = true));
+      cluster.on('subscribersReady', recovered).on('ready', recovered);
     } else {
       this.cmd = new Redis(options.url, { ...base, connectionName: 'rt-cmd' });
       // Resubscribing ourselves (not ioredis' autoResubscribe) tells us when the SUBSCRIBE is
       // acknowledged again, which is when reading the missed events from the stream becomes safe.
       this.sub = new Redis(options.url, { ...base, connectionName: 'rt-sub', autoResubscribe: false });
       this.sub.on('message', (_channel: string, json: string) => this.onMessage(json));
+      this.sub.on('ready', () => void this.resubscribe());
     }
-    this.sub.on('ready', () => void this.resubscribe());
     for (const c of this.connections()) {
-      // Failures surface as isReady() false and broker_unavailable; the error events carry nothing more.
-      c.on('error', () => {});
+      // Failures surface as isReady() false and broker_unavailable; keep the last reason for start-up.
+      c.on('error', (err: Error) => (this.lastError = err));
       c.defineCommand('rtPublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
       c.defineCommand('rtRead', { numberOfKeys: 4, lua: READ_SCRIPT });
       c.defineCommand('rtSnapshot', { numberOfKeys: 4, lua: SNAPSHOT_SCRIPT });
@@ -211,23 +225,23 @@ export class RedisBroker implements Broker {
     this.handler(encoded);
   }
 
-  // After a reconnect: SUBSCRIBE every group again, and once Redis has acknowledged it, have the Hub
-  // read what was published meanwhile. Anything published later arrives on the channel.
+  // After a reconnect (standalone): SUBSCRIBE every group again, and once Redis has acknowledged it,
+  // have the Hub read what was published meanwhile. Anything published later arrives on the channel.
   private async resubscribe(): Promise<void> {
-    if (this.closed || this.groups.size === 0) return;
+    if (this.closed || this.groups.size === 0 || this.sub instanceof Cluster) return;
     const groups = [...this.groups];
     try {
-      if (this.sub instanceof Cluster) {
-        await Promise.all(groups.map((g) => (this.sub as Cluster).ssubscribe(this.keys(g).channel)));
-      } else {
-        for (let i = 0; i < groups.length; i += 1000) {
-          await this.sub.subscribe(...groups.slice(i, i + 1000).map((g) => this.keys(g).channel));
-        }
+      for (let i = 0; i < groups.length; i += 1000) {
+        await this.sub.subscribe(...groups.slice(i, i + 1000).map((g) => this.keys(g).channel));
       }
     } catch {
       return; // lost again: the next 'ready' starts over
     }
-    for (const group of groups) if (this.groups.has(group)) this.resyncHandler(group);
+    this.resyncAll(groups);
+  }
+
+  private resyncAll(groups: Iterable<string> = [...this.groups]): void {
+    for (const group of groups) if (!this.closed && this.groups.has(group)) this.resyncHandler(group);
   }
 
   private touch(group: string): void {
@@ -247,6 +261,9 @@ export class RedisBroker implements Broker {
     });
   }
 }
+
+/** Wait after ioredis reports its sharded subscribers ready again before reading what was missed. */
+const CLUSTER_RESYNC_DELAY_MS = 300;
 
 function decode(json: string): EncodedEvent {
   return new EncodedEvent(JSON.parse(json) as RtEvent, json);

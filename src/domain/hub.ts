@@ -23,6 +23,9 @@ export interface HubObserver {
 
 type SubscriptionState = 'pending' | 'live' | 'closed';
 
+/** Wait before reading a gap again after the broker failed to answer. */
+const FILL_RETRY_MS = 500;
+
 /**
  * A subscriber's registration on one group. Created by `Hub.subscribe` in the pending state: live
  * events are buffered while the transport answers the subscribe; `start()` then delivers the replay and
@@ -92,7 +95,7 @@ class HubGroup {
   lastSeq = -1;
   /** Events that arrived while a gap was being filled from history. */
   backlog: EncodedEvent[] | undefined = undefined;
-  /** A resync was asked for while a fill was in flight: read again once it lands. */
+  /** A resync was asked for while the first read or a fill was in flight: read again once it lands. */
   refill = false;
   ready: Promise<void>;
 
@@ -165,7 +168,10 @@ export class Hub {
       // Only the group's first read sets where live delivery stands. A later subscriber's read may run
       // ahead of events still in flight from a remote broker; raising lastSeq would drop them as
       // duplicates for the subscribers already live (the newcomer dedups against its replay itself).
-      if (hubGroup.lastSeq < 0) hubGroup.lastSeq = history.head;
+      if (hubGroup.lastSeq < 0) {
+        hubGroup.lastSeq = history.head;
+        if (hubGroup.refill) this.resync(group);
+      }
       return subscription;
     } catch (err) {
       subscription.close();
@@ -205,18 +211,15 @@ export class Hub {
   }
 
   /**
-   * Delivers what a group's subscribers may have missed while the broker's delivery was interrupted:
-   * reads after the last seq fanned out and hands it on through the live path, in seq order, without
-   * duplicates. The broker calls it (see `Broker.setResyncHandler`) once it is subscribed again.
-   * A no-op for a group without subscribers here or whose first history read is still to come.
+   * Delivers what a group's subscribers here may have missed while the broker's delivery was down:
+   * reads after the last seq fanned out and hands it to the live path (see `Broker.setResyncHandler`).
    */
   resync(group: string): void {
     const hubGroup = this.groups.get(group);
-    if (!hubGroup || hubGroup.lastSeq < 0) return;
-    if (hubGroup.backlog) {
-      hubGroup.refill = true; // the fill in flight may have read before the broker was subscribed again
-      return;
-    }
+    if (!hubGroup) return;
+    // A first read or a fill in flight may predate the broker's new subscription: read again after it.
+    hubGroup.refill = hubGroup.lastSeq < 0 || hubGroup.backlog !== undefined;
+    if (hubGroup.refill) return;
     hubGroup.backlog = [];
     this.fill(group, hubGroup);
   }
@@ -263,11 +266,8 @@ export class Hub {
     const from = Math.max(0, hubGroup.lastSeq);
     this.broker.read(group, from).then(
       (history) => this.drainBacklog(group, hubGroup, history, from),
-      () => {
-        // The store is unreachable: keep holding the backlog rather than deliver past a gap, and try
-        // again while anyone here still subscribes to the group.
-        setTimeout(() => this.groups.get(group) === hubGroup && this.fill(group, hubGroup), FILL_RETRY_MS).unref();
-      },
+      // Unreachable store: hold the backlog rather than deliver past a gap; retry while the group is held.
+      () => void setTimeout(() => this.groups.get(group) === hubGroup && this.fill(group, hubGroup), FILL_RETRY_MS).unref(),
     );
   }
 
@@ -281,16 +281,9 @@ export class Hub {
     }
     for (const event of history.events) if (event.event.seq > hubGroup.lastSeq) this.fanOut(hubGroup, event);
     for (const event of backlog) if (event.event.seq > hubGroup.lastSeq) this.fanOut(hubGroup, event);
-    if (hubGroup.refill && this.groups.get(group) === hubGroup) {
-      hubGroup.refill = false;
-      hubGroup.backlog = [];
-      this.fill(group, hubGroup);
-    }
+    if (hubGroup.refill && this.groups.get(group) === hubGroup) this.resync(group);
   }
 }
-
-/** Wait before reading a gap again after the broker failed to answer. */
-const FILL_RETRY_MS = 500;
 
 function sentAtOf(command: PublishCommand): { sentAt?: number } {
   return command.sentAt === undefined ? {} : { sentAt: command.sentAt };
