@@ -9,6 +9,7 @@ import { RedisBroker } from './broker/redis.js';
 import { Metrics, metricsPlugin } from './metrics.js';
 import { hubPlugin } from './hub-plugin.js';
 import { errorsPlugin } from './errors-plugin.js';
+import { authPlugin } from './auth-plugin.js';
 import { chooseStompSubprotocol } from '../transports/stomp/codec.js';
 import httpApi from '../transports/http-api.js';
 import shortPolling from '../transports/short-polling.js';
@@ -51,7 +52,6 @@ export async function createBroker(config: Readonly<Config>, metrics?: Metrics):
  */
 export async function buildApp(overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<FastifyInstance> {
   const config: Readonly<Config> = Object.freeze({ ...loadConfig({}), ...overrides });
-  if (config.authSecret) throw new ConfigError('AUTH_SECRET', 'authentication is not available in this build yet');
   if (config.rateLimitPerSec > 0) throw new ConfigError('RATE_LIMIT_PER_SEC', 'rate limiting is not available in this build yet');
   if (config.stompRelayUrl) throw new ConfigError('STOMP_RELAY_URL', 'STOMP relay mode is not available in this build yet');
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics });
@@ -69,6 +69,7 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
   await app.register(errorsPlugin);
   await app.register(metricsPlugin, { metrics });
   await app.register(hubPlugin, { hub, broker, config });
+  await app.register(authPlugin, { secret: config.authSecret });
   await app.register(websocketPlugin, {
     // The default preClose closes every socket with no code before the transports can say why;
     // each transport closes its own sockets with its protocol's reconnect hint in its preClose hook.

@@ -52,6 +52,12 @@ export const errorsPlugin = fp(
       if (hubError.code === 'internal_error') request.log.error({ err }, 'unhandled error');
       return sendError(reply, hubError);
     });
+    // An upgrade refused with an HTTP answer (bad token, bad query, unknown path) leaves a socket that
+    // Node no longer tracks as an HTTP connection: close it once the answer is out, or it stays open
+    // for ever and app.close() waits on it. Accepted upgrades are hijacked and never reach onResponse.
+    app.addHook('onResponse', async (request) => {
+      if (request.headers.upgrade) request.raw.socket?.end();
+    });
     app.setNotFoundHandler((request, reply) =>
       sendError(reply, new HubError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`)),
     );

@@ -34,8 +34,8 @@ export const hubPlugin = fp(
     app.decorate('config', config);
     app.decorate('connections', new ConnectionLimiter(config.maxConnections));
 
-    app.get('/healthz', async () => ({ status: 'ok' }));
-    app.get('/readyz', async (_request, reply) => {
+    app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+    app.get('/readyz', { config: { public: true } }, async (_request, reply) => {
       if (hub.shuttingDown) return reply.code(503).send({ status: 'shutting_down' });
       if (!broker.isReady()) return reply.code(503).send({ status: 'broker_unavailable' });
       return { status: 'ready', broker: broker.name };

@@ -153,7 +153,7 @@ declare module 'fastify' {
 export const metricsPlugin = fp(
   async (app: FastifyInstance, options: { metrics: Metrics }) => {
     app.decorate('metrics', options.metrics);
-    app.get('/metrics', async (_request, reply) => {
+    app.get('/metrics', { config: { public: true } }, async (_request, reply) => {
       reply.header('content-type', options.metrics.registry.contentType);
       return options.metrics.registry.metrics();
     });

@@ -24,7 +24,8 @@ describe('app', () => {
   });
 
   test('features not in this build refuse to start, naming the variable', async () => {
-    await assert.rejects(buildApp({ logLevel: 'silent', authSecret: 's' }), (err: unknown) => err instanceof ConfigError && err.variable === 'AUTH_SECRET');
+    await assert.rejects(buildApp({ logLevel: 'silent', rateLimitPerSec: 5 }), (err: unknown) => err instanceof ConfigError && err.variable === 'RATE_LIMIT_PER_SEC');
+    await assert.rejects(buildApp({ logLevel: 'silent', stompRelayUrl: 'stomp://127.0.0.1:61613' }), (err: unknown) => err instanceof ConfigError && err.variable === 'STOMP_RELAY_URL');
   });
 
   test('MAX_CONNECTIONS: a stream past the limit gets too_many_connections on every transport', async (t) => {
@@ -69,6 +70,19 @@ describe('app', () => {
     assert.deepEqual(await longPoll, { events: [], next: 0 });
     assert.deepEqual(app.hub.stats(), { groups: 0, subscriptions: 0 });
     assert.equal(app.connections.count, 0);
+  });
+
+  test('an upgrade refused with an HTTP error does not hold the server open on close', async (t) => {
+    const { wsUrl, app } = await startServer(t);
+    for (const path of ['/ws?user=bad%20user', '/no-such-path', '/stomp?user=%00']) {
+      const refused = new WebSocket(wsUrl + path);
+      refused.on('error', () => {});
+      const status = await new Promise<number>((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+      assert.ok(status === 400 || status === 404, `${path}: ${status}`);
+    }
+    const started = Date.now();
+    await app.close();
+    assert.ok(Date.now() - started < 1000, 'close does not wait on the refused sockets');
   });
 
   test('while shutting down, /readyz is 503 and publishes answer shutting_down', async (t) => {

@@ -6,7 +6,7 @@ import { parsePublishCommand, validatePublishCommand } from '../src/domain/valid
 import { createLongPoller } from './long-polling.js';
 import { createSseStreamer } from './sse.js';
 import { registerStompEndpoint } from './stomp/index.js';
-import { publisherOf } from './http-api.js';
+import { publisherOf } from '../src/auth-plugin.js';
 import { countResponseBytes } from './http-accounting.js';
 import type { StompDestinations } from './stomp/session.js';
 
@@ -84,23 +84,23 @@ export default async function compat(app: FastifyInstance): Promise<void> {
       '/location/long/:id',
       { schema: { params: idParams, querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } } } } },
       async (request, reply) =>
-        longPoll(request, reply, { group: request.params.id, since: request.query.since, timeoutMs: SPRING_LONGPOLL_MS, user: undefined }),
+        longPoll(request, reply, { group: request.params.id, since: request.query.since, timeoutMs: SPRING_LONGPOLL_MS, user: request.principal?.user }),
     );
   });
 
   const publish = async (group: string, request: FastifyRequest, reply: FastifyReply) => {
     const command = commandFrom(request.body);
-    const event = await app.hub.publish(group, command, publisherOf(command, undefined), 'http');
+    const event = await app.hub.publish(group, command, publisherOf(request.principal, command.user, undefined), 'http');
     return reply.code(200).send({ seq: event.event.seq });
   };
   app.post<{ Params: { id: string } }>('/location/long/:id/notify', { schema: { params: idParams } }, (request, reply) =>
     publish(request.params.id, request, reply),
   );
-  app.post('/location/sse/share', (request, reply) => publish(SPRING_SSE_GROUP, request, reply));
+  app.post('/location/sse/share', { config: { group: SPRING_SSE_GROUP } }, (request, reply) => publish(SPRING_SSE_GROUP, request, reply));
 
   // The Spring emitter delivered the next event and completed.
-  app.get('/location/sse/connect', async (request, reply) =>
-    openSse(request, reply, { group: SPRING_SSE_GROUP, since: undefined, user: undefined, limit: 1, timeoutMs: SPRING_SSE_MS }),
+  app.get('/location/sse/connect', { config: { group: SPRING_SSE_GROUP } }, async (request, reply) =>
+    openSse(request, reply, { group: SPRING_SSE_GROUP, since: undefined, user: request.principal?.user, limit: 1, timeoutMs: SPRING_SSE_MS }),
   );
 
   registerStompEndpoint(app, '/location', springDestinations);

@@ -20,5 +20,5 @@ async function findPublic(): Promise<string> {
 export default async function demo(app: FastifyInstance): Promise<void> {
   const dir = await findPublic();
   const page = await readFile(dir + 'index.html');
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  app.get('/', { config: { public: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
 }

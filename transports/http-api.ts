@@ -1,11 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { cursorQuerySchema, groupParamsSchema, publishCommandSchema } from '../src/domain/schemas.js';
 import type { PublishCommand } from '../src/domain/events.js';
-
-/** The user of a publish: the body's, else `?user=`, else `anonymous`. */
-export function publisherOf(command: PublishCommand, queryUser: string | undefined): string {
-  return command.user ?? queryUser ?? 'anonymous';
-}
+import { publisherOf } from '../src/auth-plugin.js';
 
 /** Plain HTTP publish (`POST /groups/:group/events`) and the group snapshot. */
 export default async function httpApi(app: FastifyInstance): Promise<void> {
@@ -14,7 +10,8 @@ export default async function httpApi(app: FastifyInstance): Promise<void> {
     { schema: { params: groupParamsSchema, querystring: cursorQuerySchema, body: publishCommandSchema } },
     async (request, reply) => {
       const { group } = request.params;
-      const event = await app.hub.publish(group, request.body, publisherOf(request.body, request.query.user), 'http');
+      const user = publisherOf(request.principal, request.body.user, request.query.user);
+      const event = await app.hub.publish(group, request.body, user, 'http');
       return reply.code(202).send({ seq: event.event.seq });
     },
   );

@@ -119,7 +119,7 @@ export default async function longPolling(app: FastifyInstance): Promise<void> {
         group: request.params.group,
         since: request.query.since,
         timeoutMs: request.query.timeout ?? app.config.longpollTimeoutMs,
-        user: request.query.user,
+        user: request.principal?.user ?? request.query.user,
       }),
   );
 }

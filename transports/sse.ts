@@ -9,6 +9,7 @@ import type { TransportMetrics } from '../src/metrics.js';
 import { corkForTick } from '../src/protocol/cork.js';
 import { SSE_HEARTBEAT, encodeSseControl, encodeSseEvent, encodeSseRetry } from '../src/protocol/sse-codec.js';
 import { PluginWriter, type SseWriter } from './sse-plugin-writer.js';
+import { whenExpired } from '../src/auth-plugin.js';
 
 /** Client reconnect delay announced on open. */
 const RETRY_MS = 3000;
@@ -118,10 +119,12 @@ export async function createSseStreamer(app: FastifyInstance) {
     app.connections.acquire();
     metrics.connectionOpened();
     let timer: NodeJS.Timeout | undefined;
+    let expiry: NodeJS.Timeout | undefined;
     const writer: SseWriter = sseWriter === 'plugin' ? new PluginWriter(reply) : new DirectWriter(reply);
     const stream = new SseStream(options.user, writer, metrics, maxBufferedBytes, options.limit ?? Infinity, (s) => {
       streams.delete(s);
       clearTimeout(timer);
+      clearTimeout(expiry);
       app.connections.release();
     });
     try {
@@ -141,6 +144,9 @@ export async function createSseStreamer(app: FastifyInstance) {
     streams.add(stream);
     reply.raw.once('close', () => stream.close('client'));
     if (options.timeoutMs !== undefined) timer = setTimeout(() => stream.close('answered'), options.timeoutMs);
+    expiry = whenExpired(request.principal, () =>
+      stream.close('expired', encodeSseControl('error', { code: 'unauthorized', message: 'the token has expired' })),
+    );
     subscription.start();
     return reply;
   };
@@ -171,7 +177,7 @@ export default async function sse(app: FastifyInstance): Promise<void> {
       if (Array.isArray(lastEventId)) throw new HubError('invalid_cursor', 'one Last-Event-ID header at most');
       const since = lastEventId !== undefined ? parseCursor(lastEventId) : request.query.since;
       const { limit, timeout, user } = request.query;
-      return open(request, reply, { group: request.params.group, since, user, limit, timeoutMs: timeout });
+      return open(request, reply, { group: request.params.group, since, user: request.principal?.user ?? user, limit, timeoutMs: timeout });
     },
   );
 }

@@ -10,10 +10,14 @@ import type { TransportMetrics } from '../src/metrics.js';
 import { corkForTick } from '../src/protocol/cork.js';
 import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, wsFrameOverhead, type WsClientOp } from '../src/protocol/ws-codec.js';
 import { Liveness, checkLivenessEvery } from './ws-liveness.js';
+import { authorize, type Principal } from '../src/auth.js';
+import { publisherOf, whenExpired } from '../src/auth-plugin.js';
 
 const TEXT = { binary: false } as const;
 /** Close code for a consumer cut off for falling behind (application range 4000-4999). */
 export const CLOSE_SLOW_CONSUMER = 4008;
+/** Close code when the connection's token expires. */
+export const CLOSE_UNAUTHORIZED = 4001;
 
 /** One group subscription of a connection; delivers into the connection's socket. */
 class GroupSubscriber implements Subscriber {
@@ -38,6 +42,7 @@ class WsConnection {
   constructor(
     private readonly socket: WebSocket,
     private readonly user: string,
+    private readonly principal: Principal | null,
     private readonly hub: Hub,
     private readonly metrics: TransportMetrics,
     private readonly limits: { maxBufferedBytes: number; maxMessageBytes: number },
@@ -51,6 +56,7 @@ class WsConnection {
   }
 
   sendEvent(event: EncodedEvent): void {
+    if (this.socket.readyState !== this.socket.OPEN) return; // closing: ws would drop the frame silently, yet we would count it delivered
     const frame = (event.websocket ??= encodeEventFrame(event.json));
     if (this.socket.bufferedAmount + frame.length > this.limits.maxBufferedBytes) return this.cut();
     corkForTick(this.raw);
@@ -78,10 +84,12 @@ class WsConnection {
       case 'ping':
         return this.reply(encodeReply(op.ref === undefined ? { op: 'pong' } : { op: 'pong', ref: op.ref }));
       case 'publish': {
-        const event = await this.hub.publish(op.group, op.event, op.event.user ?? this.user, 'websocket');
+        authorize(this.principal, op.group);
+        const event = await this.hub.publish(op.group, op.event, publisherOf(this.principal, op.event.user, this.user), 'websocket');
         return this.reply(encodeReply(op.ref === undefined ? { op: 'ack', seq: event.event.seq } : { op: 'ack', ref: op.ref, seq: event.event.seq }));
       }
       case 'subscribe': {
+        authorize(this.principal, op.group);
         const subscriber = new GroupSubscriber(this, this.user);
         const subscription = await this.hub.subscribe(op.group, subscriber, op.since);
         if (this.socket.readyState !== this.socket.OPEN) return subscription.close();
@@ -115,6 +123,12 @@ class WsConnection {
   private cut(): void {
     this.metrics.dropped('slow_consumer');
     this.close(CLOSE_SLOW_CONSUMER, 'slow_consumer', 'slow_consumer');
+  }
+
+  /** The token expired: say so, then close. */
+  expire(): void {
+    this.reply(encodeError(new HubError('unauthorized', 'the token has expired')));
+    this.close(CLOSE_UNAUTHORIZED, 'unauthorized', 'expired');
   }
 
   /** Closes with a code and reason, releasing every subscription now. */
@@ -166,10 +180,13 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
         return;
       }
       metrics.connectionOpened();
-      const connection = new WsConnection(socket, request.query.user ?? 'anonymous', app.hub, metrics, limits);
+      const { principal } = request;
+      const connection = new WsConnection(socket, principal?.user ?? request.query.user ?? 'anonymous', principal, app.hub, metrics, limits);
       connections.add(connection);
+      const expiry = whenExpired(principal, () => connection.expire());
       socket.on('message', (data) => connection.onMessage(data));
       socket.once('close', () => {
+        clearTimeout(expiry);
         connections.delete(connection);
         app.connections.release();
         metrics.connectionClosed(connection.closed());

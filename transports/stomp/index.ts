@@ -33,6 +33,7 @@ export function registerStompEndpoint(app: FastifyInstance, path: string, destin
     method: 'GET',
     url: path,
     schema: { querystring: userQuerySchema },
+    config: { tokenLater: true }, // STOMP clients may send the token in CONNECT instead
     handler: async () => {
       throw new HubError('invalid_request', `GET ${path} needs a WebSocket upgrade (STOMP over WebSocket)`);
     },
@@ -45,7 +46,7 @@ export function registerStompEndpoint(app: FastifyInstance, path: string, destin
         return;
       }
       metrics.connectionOpened();
-      const session = new StompSession(socket, request.query.user ?? 'anonymous', app.hub, metrics, destinations, options);
+      const session = new StompSession(socket, request.query.user ?? 'anonymous', request.principal, app.auth, app.hub, metrics, destinations, options);
       sessions.add(session);
       socket.on('message', (data) => session.onMessage(toBuffer(data)));
       socket.once('close', () => {

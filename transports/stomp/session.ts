@@ -8,6 +8,8 @@ import type { TransportMetrics } from '../../src/metrics.js';
 import { corkForTick } from '../../src/protocol/cork.js';
 import { wsFrameOverhead } from '../../src/protocol/ws-codec.js';
 import { Liveness } from '../ws-liveness.js';
+import { authorize, tokenOf, type Authenticator, type Principal } from '../../src/auth.js';
+import { publisherOf, whenExpired } from '../../src/auth-plugin.js';
 import {
   StompCodecError, StompFrameReader, decodeFrame, encodeFrame, encodeMessageHead, encodeMessageTail,
   negotiateHeartbeat, negotiateVersion, type StompFrame, type StompVersion,
@@ -78,6 +80,7 @@ export class StompSession {
   private lastReceived = Date.now();
   private lastSent = Date.now();
   private closing = false;
+  private expiry: NodeJS.Timeout | undefined = undefined;
   /** Protocol-level pings (in addition to heart-beats, which a client may turn off). */
   readonly liveness: Liveness;
   /** Why the connection closed, for the metric. */
@@ -85,7 +88,11 @@ export class StompSession {
 
   constructor(
     private readonly socket: WebSocket,
-    private readonly user: string,
+    private user: string,
+    /** The principal from the upgrade request, or null (auth off, or the token comes with CONNECT). */
+    private principal: Principal | null,
+    /** Set when auth is on: CONNECT must then carry a token unless the upgrade did. */
+    private readonly auth: Authenticator | null,
     private readonly hub: Hub,
     private readonly metrics: TransportMetrics,
     private readonly destinations: StompDestinations,
@@ -157,6 +164,15 @@ export class StompSession {
     const version = negotiateVersion(frame.headers.get('accept-version'));
     if (!version) throw new HubError('invalid_request', 'supported versions are 1.0, 1.1, 1.2');
     const beat = negotiateHeartbeat(frame.headers.get('heart-beat'), [this.options.heartbeatMs, this.options.heartbeatMs]);
+    if (this.auth && !this.principal) {
+      // The token may come as the passcode (login is ignored: the token names the user) or an Authorization header.
+      const authorization = frame.headers.get('authorization') ?? frame.headers.get('Authorization');
+      this.principal = this.auth.verify(tokenOf(authorization, frame.headers.get('passcode')));
+    }
+    if (this.principal) {
+      this.user = this.principal.user;
+      this.expiry = whenExpired(this.principal, () => this.fail('unauthorized', 'the token has expired'));
+    }
     this.version = version;
     const headers: Record<string, string> = { version, server: 'realtime-arena/0.1', session: `s-${Math.random().toString(36).slice(2, 10)}` };
     headers['heart-beat'] = `${this.options.heartbeatMs},${this.options.heartbeatMs}`;
@@ -170,6 +186,7 @@ export class StompSession {
     const group = this.destinations.subscribeGroup(destination);
     if (group === undefined) throw new HubError('not_found', `no such destination ${destination}`);
     checkGroup(group);
+    authorize(this.principal, group);
     if (this.subs.has(id)) throw new HubError('invalid_request', `subscription id ${id} is already in use`);
     const since = parseCursor(frame.headers.get('since'));
     const subscriber = new StompSubscription(this, this.user, encodeMessageHead(id, destination, this.version!));
@@ -204,8 +221,9 @@ export class StompSession {
     const group = this.destinations.sendGroup(destination);
     if (group === undefined) throw new HubError('not_found', `no such destination ${destination}`);
     checkGroup(group);
+    authorize(this.principal, group);
     const command = this.destinations.parseSend(frame.body);
-    const event = await this.hub.publish(group, command, command.user ?? this.user, 'stomp');
+    const event = await this.hub.publish(group, command, publisherOf(this.principal, command.user, this.user), 'stomp');
     if (receipt !== undefined) this.writeText(encodeFrame('RECEIPT', { 'receipt-id': receipt, seq: String(event.event.seq) }, '', this.version!));
   }
 
@@ -274,6 +292,7 @@ export class StompSession {
   /** Releases every subscription and timer; called on every close path. */
   releaseSubscriptions(): void {
     clearInterval(this.heartbeatTimer);
+    clearTimeout(this.expiry);
     for (const subscriber of this.subs.values()) subscriber.subscription?.close();
     this.subs.clear();
   }
