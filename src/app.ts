@@ -52,7 +52,6 @@ export async function createBroker(config: Readonly<Config>, metrics?: Metrics):
  */
 export async function buildApp(overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<FastifyInstance> {
   const config: Readonly<Config> = Object.freeze({ ...loadConfig({}), ...overrides });
-  if (config.rateLimitPerSec > 0) throw new ConfigError('RATE_LIMIT_PER_SEC', 'rate limiting is not available in this build yet');
   if (config.stompRelayUrl) throw new ConfigError('STOMP_RELAY_URL', 'STOMP relay mode is not available in this build yet');
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics });
   const broker = options.broker ?? (await createBroker(config, metrics));

@@ -27,6 +27,12 @@ export interface Config {
   wsPingMs: number;
   /** Open streams and waiting long-polls allowed at once (MAX_CONNECTIONS, default 100000). */
   maxConnections: number;
+  /** The same, per client IP (MAX_CONNECTIONS_PER_IP, default 10000). */
+  maxConnectionsPerIp: number;
+  /** Group subscriptions one WebSocket or STOMP connection may hold (MAX_SUBSCRIPTIONS_PER_CONNECTION, 100). */
+  maxSubscriptionsPerConnection: number;
+  /** Long-polls waiting on one group at once (MAX_LONGPOLLS_PER_GROUP, default 10000). */
+  maxLongpollsPerGroup: number;
   /** STOMP heart-beat we offer and expect, both directions (STOMP_HEARTBEAT_MS, default 10000; 0 = off). */
   stompHeartbeatMs: number;
   /** Unsent bytes per consumer before it is cut with slow_consumer (MAX_BUFFERED_BYTES, 1 MiB). */
@@ -118,7 +124,7 @@ export function flagsToEnv(argv: readonly string[]): Source {
 
 const KNOWN = [
   'PORT', 'HOST', 'BROKER', 'REDIS_URL', 'REDIS_CLUSTER', 'HISTORY_SIZE', 'GROUP_IDLE_MS', 'LONGPOLL_TIMEOUT_MS',
-  'SSE_HEARTBEAT_MS', 'WS_PING_MS', 'STOMP_HEARTBEAT_MS', 'MAX_CONNECTIONS', 'MAX_BUFFERED_BYTES', 'MAX_BODY_BYTES',
+  'SSE_HEARTBEAT_MS', 'WS_PING_MS', 'STOMP_HEARTBEAT_MS', 'MAX_CONNECTIONS', 'MAX_CONNECTIONS_PER_IP', 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 'MAX_LONGPOLLS_PER_GROUP', 'MAX_BUFFERED_BYTES', 'MAX_BODY_BYTES',
   'RATE_LIMIT_PER_SEC', 'AUTH_SECRET', 'STOMP_RELAY_URL', 'SSE_WRITER', 'SHUTDOWN_GRACE_MS', 'LOG_LEVEL',
 ] as const;
 
@@ -141,6 +147,9 @@ export function loadConfig(env: Source = process.env, argv: readonly string[] = 
     wsPingMs: int(src, 'WS_PING_MS', 25_000, 10, 3_600_000),
     stompHeartbeatMs: int(src, 'STOMP_HEARTBEAT_MS', 10_000, 0, 3_600_000),
     maxConnections: int(src, 'MAX_CONNECTIONS', 100_000, 1, 10_000_000),
+    maxConnectionsPerIp: int(src, 'MAX_CONNECTIONS_PER_IP', 10_000, 1, 10_000_000),
+    maxSubscriptionsPerConnection: int(src, 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 100_000),
+    maxLongpollsPerGroup: int(src, 'MAX_LONGPOLLS_PER_GROUP', 10_000, 1, 10_000_000),
     maxBufferedBytes: int(src, 'MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxBodyBytes: int(src, 'MAX_BODY_BYTES', 4096, 256, 16 * 1024 * 1024),
     rateLimitPerSec: int(src, 'RATE_LIMIT_PER_SEC', 0, 0, 1_000_000),

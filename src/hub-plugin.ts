@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { Hub } from './domain/hub.js';
 import type { Broker } from './broker/broker.js';
 import { ConnectionLimiter } from './connection-limiter.js';
+import { PublishLimiter } from './rate-limiter.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,8 +12,10 @@ declare module 'fastify' {
     hub: Hub;
     /** The frozen configuration. */
     config: Readonly<Config>;
-    /** Open streams and waiting long-polls against MAX_CONNECTIONS. */
+    /** Open streams and waiting long-polls against MAX_CONNECTIONS (in all and per IP). */
     connections: ConnectionLimiter;
+    /** Publish rate per connection and per user (RATE_LIMIT_PER_SEC). */
+    publishLimiter: PublishLimiter;
   }
 }
 
@@ -32,7 +35,9 @@ export const hubPlugin = fp(
     const { hub, broker, config } = options;
     app.decorate('hub', hub);
     app.decorate('config', config);
-    app.decorate('connections', new ConnectionLimiter(config.maxConnections));
+    app.decorate('connections', new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp));
+    const publishLimiter = new PublishLimiter(config.rateLimitPerSec);
+    app.decorate('publishLimiter', publishLimiter);
 
     app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
     app.get('/readyz', { config: { public: true } }, async (_request, reply) => {
@@ -43,7 +48,10 @@ export const hubPlugin = fp(
 
     // Runs before the transports' own preClose hooks close their streams: refuse new work first.
     app.addHook('preClose', async () => hub.beginShutdown());
-    app.addHook('onClose', async () => broker.close());
+    app.addHook('onClose', async () => {
+      publishLimiter.close();
+      await broker.close();
+    });
   },
   { name: 'realtime-arena-hub', fastify: '5.x' },
 );

@@ -7,7 +7,7 @@ import { createLongPoller } from './long-polling.js';
 import { createSseStreamer } from './sse.js';
 import { registerStompEndpoint } from './stomp/index.js';
 import { publisherOf } from '../src/auth-plugin.js';
-import { countResponseBytes } from './http-accounting.js';
+import { checkHttpPublishRate, countResponseBytes } from './http-accounting.js';
 import type { StompDestinations } from './stomp/session.js';
 
 /** The group the Spring app's SSE endpoints used. */
@@ -90,7 +90,9 @@ export default async function compat(app: FastifyInstance): Promise<void> {
 
   const publish = async (group: string, request: FastifyRequest, reply: FastifyReply) => {
     const command = commandFrom(request.body);
-    const event = await app.hub.publish(group, command, publisherOf(request.principal, command.user, undefined), 'http');
+    const user = publisherOf(request.principal, command.user, undefined);
+    checkHttpPublishRate(app, request, user);
+    const event = await app.hub.publish(group, command, user, 'http');
     return reply.code(200).send({ seq: event.event.seq });
   };
   app.post<{ Params: { id: string } }>('/location/long/:id/notify', { schema: { params: idParams } }, (request, reply) =>

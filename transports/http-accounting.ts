@@ -1,4 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
+import type { TokenBucket } from '../src/rate-limiter.js';
 import type { EncodedEvent } from '../src/domain/events.js';
 import type { TransportMetrics } from '../src/metrics.js';
 
@@ -18,6 +20,20 @@ export function countResponseBytes(app: FastifyInstance, metrics: TransportMetri
     const now = request.raw.socket?.bytesWritten;
     if (start !== undefined && now !== undefined && now >= start) metrics.sent(now - start);
   });
+}
+
+// An HTTP client's "connection" for the publish rate is its keep-alive socket.
+const socketBuckets = new WeakMap<Socket, TokenBucket | undefined>();
+
+/**
+ * Charges an HTTP publish to the client's socket and to the user (RATE_LIMIT_PER_SEC).
+ * @throws HubError `rate_limited` (429 with Retry-After)
+ */
+export function checkHttpPublishRate(app: FastifyInstance, request: FastifyRequest, user: string): void {
+  const socket = request.raw.socket;
+  let bucket = socketBuckets.get(socket);
+  if (bucket === undefined && !socketBuckets.has(socket)) socketBuckets.set(socket, (bucket = app.publishLimiter.connectionBucket()));
+  app.publishLimiter.check(user, bucket);
 }
 
 /** Counts a poll answer: its result and each event handed over. */

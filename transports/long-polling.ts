@@ -3,6 +3,7 @@ import { longPollQuerySchema, groupParamsSchema } from '../src/domain/schemas.js
 import type { EncodedEvent } from '../src/domain/events.js';
 import type { Subscriber, Subscription } from '../src/domain/hub.js';
 import type { TransportMetrics } from '../src/metrics.js';
+import { HubError } from '../src/domain/errors.js';
 import { encodePollBody, nextCursor } from '../src/protocol/poll-codec.js';
 import { accountPoll, countResponseBytes } from './http-accounting.js';
 
@@ -79,12 +80,21 @@ export function createLongPoller(app: FastifyInstance) {
     for (const waiter of [...waiting]) waiter.release();
   });
 
+  const waitingPerGroup = new Map<string, number>();
+  const { maxLongpollsPerGroup } = app.config;
+
   return async function longPoll(request: FastifyRequest, reply: FastifyReply, options: LongPollOptions) {
-    app.connections.acquire();
+    const onGroup = waitingPerGroup.get(options.group) ?? 0;
+    if (onGroup >= maxLongpollsPerGroup) throw new HubError('too_many_connections', `${maxLongpollsPerGroup} long-polls already wait on ${options.group}`);
+    app.connections.acquire(request.ip);
+    waitingPerGroup.set(options.group, onGroup + 1);
     metrics.connectionOpened();
     const waiter = new Waiter(options.user, options.since, reply, metrics, (w) => {
       waiting.delete(w);
-      app.connections.release();
+      const left = (waitingPerGroup.get(options.group) ?? 1) - 1;
+      if (left > 0) waitingPerGroup.set(options.group, left);
+      else waitingPerGroup.delete(options.group);
+      app.connections.release(request.ip);
     });
     waiting.add(waiter);
     try {

@@ -116,7 +116,7 @@ export async function createSseStreamer(app: FastifyInstance) {
   });
 
   return async function open(request: FastifyRequest, reply: FastifyReply, options: SseStreamOptions): Promise<FastifyReply> {
-    app.connections.acquire();
+    app.connections.acquire(request.ip);
     metrics.connectionOpened();
     let timer: NodeJS.Timeout | undefined;
     let expiry: NodeJS.Timeout | undefined;
@@ -125,12 +125,12 @@ export async function createSseStreamer(app: FastifyInstance) {
       streams.delete(s);
       clearTimeout(timer);
       clearTimeout(expiry);
-      app.connections.release();
+      app.connections.release(request.ip);
     });
     try {
       stream.subscription = await app.hub.subscribe(options.group, stream, options.since);
     } catch (err) {
-      app.connections.release();
+      app.connections.release(request.ip);
       metrics.connectionClosed('error');
       throw err;
     }

@@ -12,6 +12,7 @@ import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeRep
 import { Liveness, checkLivenessEvery } from './ws-liveness.js';
 import { authorize, type Principal } from '../src/auth.js';
 import { publisherOf, whenExpired } from '../src/auth-plugin.js';
+import type { PublishLimiter, TokenBucket } from '../src/rate-limiter.js';
 
 const TEXT = { binary: false } as const;
 /** Close code for a consumer cut off for falling behind (application range 4000-4999). */
@@ -38,6 +39,7 @@ class WsConnection {
   private readonly raw: Socket;
   readonly liveness: Liveness;
   private closeReason = 'client';
+  private readonly publishBucket: TokenBucket | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -45,8 +47,10 @@ class WsConnection {
     private readonly principal: Principal | null,
     private readonly hub: Hub,
     private readonly metrics: TransportMetrics,
-    private readonly limits: { maxBufferedBytes: number; maxMessageBytes: number },
+    private readonly limits: { maxBufferedBytes: number; maxMessageBytes: number; maxSubscriptions: number },
+    private readonly publishLimiter: PublishLimiter,
   ) {
+    this.publishBucket = publishLimiter.connectionBucket();
     // ws keeps its net.Socket private; corking it is the only way to batch frames per tick.
     this.raw = (socket as unknown as { _socket: Socket })._socket;
     this.liveness = new Liveness(socket, () => {
@@ -85,11 +89,16 @@ class WsConnection {
         return this.reply(encodeReply(op.ref === undefined ? { op: 'pong' } : { op: 'pong', ref: op.ref }));
       case 'publish': {
         authorize(this.principal, op.group);
-        const event = await this.hub.publish(op.group, op.event, publisherOf(this.principal, op.event.user, this.user), 'websocket');
+        const user = publisherOf(this.principal, op.event.user, this.user);
+        this.publishLimiter.check(user, this.publishBucket);
+        const event = await this.hub.publish(op.group, op.event, user, 'websocket');
         return this.reply(encodeReply(op.ref === undefined ? { op: 'ack', seq: event.event.seq } : { op: 'ack', ref: op.ref, seq: event.event.seq }));
       }
       case 'subscribe': {
         authorize(this.principal, op.group);
+        if (!this.subs.has(op.group) && this.subs.size >= this.limits.maxSubscriptions) {
+          throw new HubError('invalid_request', `at most ${this.limits.maxSubscriptions} subscriptions per connection`);
+        }
         const subscriber = new GroupSubscriber(this, this.user);
         const subscription = await this.hub.subscribe(op.group, subscriber, op.since);
         if (this.socket.readyState !== this.socket.OPEN) return subscription.close();
@@ -157,7 +166,11 @@ class WsConnection {
 export default async function websocket(app: FastifyInstance): Promise<void> {
   const metrics = app.metrics.transport('websocket');
   const connections = new Set<WsConnection>();
-  const limits = { maxBufferedBytes: app.config.maxBufferedBytes, maxMessageBytes: app.config.maxBodyBytes + 1024 };
+  const limits = {
+    maxBufferedBytes: app.config.maxBufferedBytes,
+    maxMessageBytes: app.config.maxBodyBytes + 1024,
+    maxSubscriptions: app.config.maxSubscriptionsPerConnection,
+  };
 
   checkLivenessEvery(app, app.config.wsPingMs, connections);
   app.addHook('preClose', async () => {
@@ -173,7 +186,7 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
     },
     wsHandler: (socket: WebSocket, request: FastifyRequest<{ Querystring: { user?: string } }>) => {
       try {
-        app.connections.acquire();
+        app.connections.acquire(request.ip);
       } catch (err) {
         socket.send(encodeError(toHubError(err)));
         socket.close(1013, 'too_many_connections');
@@ -181,14 +194,14 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
       }
       metrics.connectionOpened();
       const { principal } = request;
-      const connection = new WsConnection(socket, principal?.user ?? request.query.user ?? 'anonymous', principal, app.hub, metrics, limits);
+      const connection = new WsConnection(socket, principal?.user ?? request.query.user ?? 'anonymous', principal, app.hub, metrics, limits, app.publishLimiter);
       connections.add(connection);
       const expiry = whenExpired(principal, () => connection.expire());
       socket.on('message', (data) => connection.onMessage(data));
       socket.once('close', () => {
         clearTimeout(expiry);
         connections.delete(connection);
-        app.connections.release();
+        app.connections.release(request.ip);
         metrics.connectionClosed(connection.closed());
       });
     },

@@ -81,7 +81,10 @@ export function encodeReply(reply: Record<string, unknown>): string {
   return JSON.stringify(reply);
 }
 
-/** `{"op":"error","code","message","ref"?}` */
+/** `{"op":"error","code","message","ref"?,"retryAfter"?}` (`retryAfter` in seconds, with `rate_limited`). */
 export function encodeError(err: HubError, ref?: string | number): string {
-  return JSON.stringify(ref === undefined ? { op: 'error', code: err.code, message: err.message } : { op: 'error', code: err.code, message: err.message, ref });
+  const reply: Record<string, unknown> = { op: 'error', code: err.code, message: err.message };
+  if (ref !== undefined) reply.ref = ref;
+  if (err.retryAfter !== undefined) reply.retryAfter = err.retryAfter;
+  return JSON.stringify(reply);
 }

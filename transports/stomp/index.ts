@@ -22,6 +22,8 @@ export function registerStompEndpoint(app: FastifyInstance, path: string, destin
     maxHeaders: MAX_HEADERS,
     maxBufferedBytes: app.config.maxBufferedBytes,
     heartbeatMs: app.config.stompHeartbeatMs,
+    maxSubscriptions: app.config.maxSubscriptionsPerConnection,
+    publishLimiter: app.publishLimiter,
   };
 
   checkLivenessEvery(app, app.config.wsPingMs, sessions);
@@ -39,7 +41,7 @@ export function registerStompEndpoint(app: FastifyInstance, path: string, destin
     },
     wsHandler: (socket: WebSocket, request: FastifyRequest<{ Querystring: { user?: string } }>) => {
       try {
-        app.connections.acquire();
+        app.connections.acquire(request.ip);
       } catch {
         socket.send(encodeFrame('ERROR', { message: 'too_many_connections' }, 'server is at MAX_CONNECTIONS', '1.2'));
         socket.close(1013, 'too_many_connections');
@@ -52,7 +54,7 @@ export function registerStompEndpoint(app: FastifyInstance, path: string, destin
       socket.once('close', () => {
         sessions.delete(session);
         session.releaseSubscriptions();
-        app.connections.release();
+        app.connections.release(request.ip);
         metrics.connectionClosed(session.closeReason);
       });
     },

@@ -10,6 +10,7 @@ import { wsFrameOverhead } from '../../src/protocol/ws-codec.js';
 import { Liveness } from '../ws-liveness.js';
 import { authorize, tokenOf, type Authenticator, type Principal } from '../../src/auth.js';
 import { publisherOf, whenExpired } from '../../src/auth-plugin.js';
+import type { PublishLimiter, TokenBucket } from '../../src/rate-limiter.js';
 import {
   StompCodecError, StompFrameReader, decodeFrame, encodeFrame, encodeMessageHead, encodeMessageTail,
   negotiateHeartbeat, negotiateVersion, type StompFrame, type StompVersion,
@@ -38,6 +39,8 @@ export interface StompSessionOptions {
   maxHeaders: number;
   maxBufferedBytes: number;
   heartbeatMs: number;
+  maxSubscriptions: number;
+  publishLimiter: PublishLimiter;
 }
 
 const WS_CLOSE_ERROR = 1008;
@@ -81,6 +84,7 @@ export class StompSession {
   private lastSent = Date.now();
   private closing = false;
   private expiry: NodeJS.Timeout | undefined = undefined;
+  private readonly publishBucket: TokenBucket | undefined;
   /** Protocol-level pings (in addition to heart-beats, which a client may turn off). */
   readonly liveness: Liveness;
   /** Why the connection closed, for the metric. */
@@ -99,6 +103,7 @@ export class StompSession {
     private readonly options: StompSessionOptions,
   ) {
     this.reader = new StompFrameReader({ maxFrameBytes: options.maxFrameBytes, maxHeaders: options.maxHeaders });
+    this.publishBucket = options.publishLimiter.connectionBucket();
     this.raw = (socket as unknown as { _socket: Socket })._socket; // private in ws; needed to cork per tick
     this.liveness = new Liveness(socket, () => {
       this.closeReason = 'dead_peer';
@@ -121,7 +126,7 @@ export class StompSession {
     for (const raw of raws) {
       this.queue = this.queue.then(() => this.handle(raw)).catch((err: unknown) => {
         const hubError = err instanceof StompCodecError ? new HubError(err.code, err.message) : toHubError(err);
-        this.fail(hubError.code, hubError.message);
+        this.fail(hubError.code, hubError.message, WS_CLOSE_ERROR, hubError.retryAfter);
       });
     }
   }
@@ -188,6 +193,7 @@ export class StompSession {
     checkGroup(group);
     authorize(this.principal, group);
     if (this.subs.has(id)) throw new HubError('invalid_request', `subscription id ${id} is already in use`);
+    if (this.subs.size >= this.options.maxSubscriptions) throw new HubError('invalid_request', `at most ${this.options.maxSubscriptions} subscriptions per connection`);
     const since = parseCursor(frame.headers.get('since'));
     const subscriber = new StompSubscription(this, this.user, encodeMessageHead(id, destination, this.version!));
     this.subs.set(id, subscriber);
@@ -223,7 +229,9 @@ export class StompSession {
     checkGroup(group);
     authorize(this.principal, group);
     const command = this.destinations.parseSend(frame.body);
-    const event = await this.hub.publish(group, command, publisherOf(this.principal, command.user, this.user), 'stomp');
+    const user = publisherOf(this.principal, command.user, this.user);
+    this.options.publishLimiter.check(user, this.publishBucket);
+    const event = await this.hub.publish(group, command, user, 'stomp');
     if (receipt !== undefined) this.writeText(encodeFrame('RECEIPT', { 'receipt-id': receipt, seq: String(event.event.seq) }, '', this.version!));
   }
 
@@ -254,10 +262,12 @@ export class StompSession {
     this.metrics.sent(length + wsFrameOverhead(length));
   }
 
-  /** Sends ERROR (`message` = the code) and closes, as STOMP requires after an error. */
-  fail(code: ErrorCode, explanation: string, wsCode = WS_CLOSE_ERROR): void {
+  /** Sends ERROR (`message` = the code, `retry-after` in s when rate limited) and closes, as STOMP requires. */
+  fail(code: ErrorCode, explanation: string, wsCode = WS_CLOSE_ERROR, retryAfter?: number): void {
     if (this.closing) return;
-    this.writeText(encodeFrame('ERROR', { message: code, 'content-type': 'text/plain' }, explanation, this.version ?? '1.2'));
+    const headers: Record<string, string> = { message: code, 'content-type': 'text/plain' };
+    if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+    this.writeText(encodeFrame('ERROR', headers, explanation, this.version ?? '1.2'));
     this.closeReason = code === 'slow_consumer' ? 'slow_consumer' : code === 'shutting_down' ? 'shutdown' : 'error';
     this.close(wsCode, code);
   }
