@@ -9,7 +9,7 @@ import type { Hub, Subscriber, Subscription } from '../src/domain/hub.js';
 import type { TransportMetrics } from '../src/metrics.js';
 import { corkForTick } from '../src/protocol/cork.js';
 import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, wsFrameOverhead, type WsClientOp } from '../src/protocol/ws-codec.js';
-import { Liveness, checkLivenessEvery } from './ws-liveness.js';
+import { Liveness, checkLivenessEvery, closeWithin } from './ws-liveness.js';
 import { authorize, type Principal } from '../src/auth.js';
 import { publisherOf, whenExpired } from '../src/auth-plugin.js';
 import type { PublishLimiter, TokenBucket } from '../src/rate-limiter.js';
@@ -17,6 +17,8 @@ import type { PublishLimiter, TokenBucket } from '../src/rate-limiter.js';
 const TEXT = { binary: false } as const;
 /** Close code for a consumer cut off for falling behind (application range 4000-4999). */
 export const CLOSE_SLOW_CONSUMER = 4008;
+/** How long a peer gets to answer our close frame before its socket is destroyed. */
+const CLOSE_GRACE_MS = 2000;
 /** Close code when the connection's token expires. */
 export const CLOSE_UNAUTHORIZED = 4001;
 
@@ -47,7 +49,7 @@ class WsConnection {
     private readonly principal: Principal | null,
     private readonly hub: Hub,
     private readonly metrics: TransportMetrics,
-    private readonly limits: { maxBufferedBytes: number; maxMessageBytes: number; maxSubscriptions: number },
+    private readonly limits: { maxBufferedBytes: number; maxMessageBytes: number; maxSubscriptions: number; closeGraceMs: number },
     private readonly publishLimiter: PublishLimiter,
   ) {
     this.publishBucket = publishLimiter.connectionBucket();
@@ -144,7 +146,7 @@ class WsConnection {
   close(code: number, reason: string, metricReason: string): void {
     this.closeReason = metricReason;
     this.releaseSubscriptions();
-    this.socket.close(code, reason);
+    closeWithin(this.socket, code, reason, this.limits.closeGraceMs);
   }
 
   releaseSubscriptions(): void {
@@ -170,6 +172,7 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
     maxBufferedBytes: app.config.maxBufferedBytes,
     maxMessageBytes: app.config.maxBodyBytes + 1024,
     maxSubscriptions: app.config.maxSubscriptionsPerConnection,
+    closeGraceMs: CLOSE_GRACE_MS,
   };
 
   checkLivenessEvery(app, app.config.wsPingMs, connections);

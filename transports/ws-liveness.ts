@@ -35,3 +35,15 @@ export function checkLivenessEvery(app: FastifyInstance, intervalMs: number, mem
   timer.unref();
   app.addHook('onClose', async () => clearInterval(timer));
 }
+
+/**
+ * Closes with a code and reason, then terminates the socket if the peer has not completed the close
+ * handshake within `graceMs`. `ws` would otherwise wait 30 s for a peer that is not reading (a slow
+ * consumer, a stalled process), holding its buffers and, on shutdown, the server's close.
+ */
+export function closeWithin(socket: WebSocket, code: number, reason: string, graceMs: number): void {
+  socket.close(code, reason);
+  const timer = setTimeout(() => socket.terminate(), graceMs);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}

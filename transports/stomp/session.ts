@@ -7,7 +7,7 @@ import { checkGroup, parseCursor, parsePublishCommand } from '../../src/domain/v
 import type { TransportMetrics } from '../../src/metrics.js';
 import { corkForTick } from '../../src/protocol/cork.js';
 import { wsFrameOverhead } from '../../src/protocol/ws-codec.js';
-import { Liveness } from '../ws-liveness.js';
+import { Liveness, closeWithin } from '../ws-liveness.js';
 import { authorize, tokenOf, type Authenticator, type Principal } from '../../src/auth.js';
 import { publisherOf, whenExpired } from '../../src/auth-plugin.js';
 import type { PublishLimiter, TokenBucket } from '../../src/rate-limiter.js';
@@ -47,6 +47,8 @@ const WS_CLOSE_ERROR = 1008;
 /** STOMP over WebSocket travels in text frames; `ws` would send a Buffer as binary. */
 const TEXT = { binary: false } as const;
 const WS_CLOSE_SLOW_CONSUMER = 4008;
+/** How long a peer gets to answer our close frame before its socket is destroyed. */
+const CLOSE_GRACE_MS = 2000;
 
 /** One SUBSCRIBE: a Hub subscriber whose MESSAGE head (subscription, destination) is encoded once. */
 class StompSubscription implements Subscriber {
@@ -296,7 +298,7 @@ export class StompSession {
   private close(code: number, reason: string): void {
     this.closing = true;
     this.releaseSubscriptions();
-    this.socket.close(code, reason);
+    closeWithin(this.socket, code, reason, CLOSE_GRACE_MS);
   }
 
   /** Releases every subscription and timer; called on every close path. */
