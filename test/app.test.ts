@@ -84,6 +84,21 @@ describe('app', () => {
     assert.ok(Date.now() - started < 1000, 'close does not wait on the refused sockets');
   });
 
+  test('shutdown does not wait on a client that never reads (its socket is destroyed after the close grace)', async (t) => {
+    const { wsUrl, app } = await startServer(t);
+    for (const path of ['/ws', '/stomp']) {
+      const socket = new WebSocket(wsUrl + path, path === '/stomp' ? ['v12.stomp'] : []);
+      socket.on('error', () => {});
+      await new Promise((r) => socket.once('open', r));
+      (socket as unknown as { _socket: { pause(): void } })._socket.pause(); // reads nothing, not even the close frame
+    }
+    await until(() => app.connections.count === 2, 2000, 'both connected');
+    const started = Date.now();
+    await app.close();
+    const took = Date.now() - started;
+    assert.ok(took < 5000, `closed in ${took} ms (ws alone would wait 30 s)`);
+  });
+
   test('while shutting down, /readyz is 503 and publishes answer shutting_down', async (t) => {
     const app = await buildTestApp(t);
     app.hub.beginShutdown();
