@@ -1,5 +1,5 @@
 import type { RtEvent } from '../../src/domain/events.js';
-import { Received, type ClientOptions, type SubscribeResult, type TestClient } from './types.js';
+import { ReceivingClient, type ClientOptions, type SubscribeResult, type TestClient } from './types.js';
 
 interface PollBody {
   events: RtEvent[];
@@ -8,8 +8,7 @@ interface PollBody {
 }
 
 /** Short or long polling by cursor, as a browser loop would. */
-export class PollingClient implements TestClient {
-  private readonly received = new Received();
+export class PollingClient extends ReceivingClient implements TestClient {
   private running = false;
   private loop: Promise<void> | undefined;
   private abort = new AbortController();
@@ -18,16 +17,8 @@ export class PollingClient implements TestClient {
     readonly transport: 'short-polling' | 'long-polling',
     private readonly baseUrl: string,
     private readonly options: ClientOptions = {},
-  ) {}
-
-  get events(): RtEvent[] {
-    return this.received.events;
-  }
-  get truncated(): boolean {
-    return this.received.truncated;
-  }
-  set truncated(value: boolean) {
-    this.received.truncated = value;
+  ) {
+    super();
   }
 
   async subscribe(group: string, since?: number): Promise<SubscribeResult> {
@@ -65,16 +56,10 @@ export class PollingClient implements TestClient {
   }
 
   private take(body: PollBody): void {
-    if (body.truncated) this.received.truncated = true;
-    for (const event of body.events) this.received.push(event);
+    if (body.truncated) this.truncated = true;
+    for (const event of body.events) this.push(event);
   }
 
-  waitForCount(count: number, timeoutMs?: number): Promise<RtEvent[]> {
-    return this.received.waitForCount(count, timeoutMs, this.transport);
-  }
-  lastSeq(): number {
-    return this.received.lastSeq();
-  }
   async close(): Promise<void> {
     this.running = false;
     this.abort.abort();

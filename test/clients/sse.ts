@@ -1,11 +1,10 @@
 import { EventSource } from 'eventsource';
 import type { RtEvent } from '../../src/domain/events.js';
-import { Received, type ClientOptions, type SubscribeResult, type TestClient } from './types.js';
+import { ReceivingClient, type ClientOptions, type SubscribeResult, type TestClient } from './types.js';
 
 /** SSE through the `eventsource` package, an EventSource-compatible client (named events, Last-Event-ID). */
-export class SseClient implements TestClient {
+export class SseClient extends ReceivingClient implements TestClient {
   readonly transport = 'sse' as const;
-  private readonly received = new Received();
   private source: EventSource | undefined;
   /** Control events (`truncated`, `error`) received, with their data. */
   readonly control: { event: string; data: unknown }[] = [];
@@ -13,16 +12,8 @@ export class SseClient implements TestClient {
   constructor(
     private readonly baseUrl: string,
     private readonly options: ClientOptions = {},
-  ) {}
-
-  get events(): RtEvent[] {
-    return this.received.events;
-  }
-  get truncated(): boolean {
-    return this.received.truncated;
-  }
-  set truncated(value: boolean) {
-    this.received.truncated = value;
+  ) {
+    super();
   }
 
   subscribe(group: string, since?: number): Promise<SubscribeResult> {
@@ -31,11 +22,11 @@ export class SseClient implements TestClient {
     if (this.options.user) query.set('user', this.options.user);
     const source = new EventSource(`${this.baseUrl}/sse/groups/${group}?${query}`);
     this.source = source;
-    const onEvent = (message: MessageEvent) => this.received.push(JSON.parse(message.data as string) as RtEvent);
+    const onEvent = (message: MessageEvent) => this.push(JSON.parse(message.data as string) as RtEvent);
     source.addEventListener('chat', onEvent);
     source.addEventListener('location', onEvent);
     source.addEventListener('truncated', (message: MessageEvent) => {
-      this.received.truncated = true;
+      this.truncated = true;
       this.control.push({ event: 'truncated', data: JSON.parse(message.data as string) });
     });
     return new Promise((resolve, reject) => {
@@ -46,12 +37,6 @@ export class SseClient implements TestClient {
     });
   }
 
-  waitForCount(count: number, timeoutMs?: number): Promise<RtEvent[]> {
-    return this.received.waitForCount(count, timeoutMs, this.transport);
-  }
-  lastSeq(): number {
-    return this.received.lastSeq();
-  }
   async close(): Promise<void> {
     this.source?.close();
   }

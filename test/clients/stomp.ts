@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { Client, type IFrame, type StompSubscription } from '@stomp/stompjs';
 import type { PublishCommand, RtEvent } from '../../src/domain/events.js';
-import { Received, type ClientOptions, type Publisher, type SubscribeResult, type TestClient } from './types.js';
+import { ReceivingClient, type ClientOptions, type Publisher, type SubscribeResult, type TestClient } from './types.js';
 
 /** Connects @stomp/stompjs's Client (the reference client) over `ws`. */
 export async function connectStomp(wsUrl: string, path = '/stomp', user?: string): Promise<Client> {
@@ -22,9 +22,8 @@ export async function connectStomp(wsUrl: string, path = '/stomp', user?: string
 }
 
 /** STOMP subscriber with receipts, so subscribe resolves when the subscription is live. */
-export class StompClient implements TestClient {
+export class StompClient extends ReceivingClient implements TestClient {
   readonly transport = 'stomp' as const;
-  private readonly received = new Received();
   private client: Client | undefined;
   private subscription: StompSubscription | undefined;
   private receipts = 0;
@@ -34,16 +33,8 @@ export class StompClient implements TestClient {
   constructor(
     private readonly wsUrl: string,
     private readonly options: ClientOptions & { path?: string; destination?: (group: string) => string } = {},
-  ) {}
-
-  get events(): RtEvent[] {
-    return this.received.events;
-  }
-  get truncated(): boolean {
-    return this.received.truncated;
-  }
-  set truncated(value: boolean) {
-    this.received.truncated = value;
+  ) {
+    super();
   }
 
   async subscribe(group: string, since?: number): Promise<SubscribeResult> {
@@ -57,22 +48,16 @@ export class StompClient implements TestClient {
       destination,
       (message) => {
         this.messageHeaders.push(message.headers);
-        if (message.headers.truncated === 'true') this.received.truncated = true;
-        this.received.push(JSON.parse(message.body) as RtEvent);
+        if (message.headers.truncated === 'true') this.truncated = true;
+        this.push(JSON.parse(message.body) as RtEvent);
       },
       headers,
     );
     const frame = await answered;
-    if (frame.headers.truncated === 'true') this.received.truncated = true;
+    if (frame.headers.truncated === 'true') this.truncated = true;
     return { seq: Number(frame.headers.seq), truncated: frame.headers.truncated === 'true' };
   }
 
-  waitForCount(count: number, timeoutMs?: number): Promise<RtEvent[]> {
-    return this.received.waitForCount(count, timeoutMs, this.transport);
-  }
-  lastSeq(): number {
-    return this.received.lastSeq();
-  }
   async close(): Promise<void> {
     this.subscription?.unsubscribe();
     await this.client?.deactivate();

@@ -38,13 +38,15 @@ export interface ClientOptions {
   pollMs?: number;
 }
 
-/** Shared bookkeeping of the adapters: the event list and waiting for a count. */
-export class Received {
+/** Shared bookkeeping of the adapters: the event list, the loss signal and waiting for a count. */
+export abstract class ReceivingClient {
+  abstract readonly transport: TestClient['transport'];
   readonly events: RtEvent[] = [];
   truncated = false;
   private waiters: { count: number; resolve: () => void }[] = [];
 
-  push(event: RtEvent): void {
+  /** Records one received event. */
+  protected push(event: RtEvent): void {
     this.events.push(event);
     this.waiters = this.waiters.filter((w) => (this.events.length >= w.count ? (w.resolve(), false) : true));
   }
@@ -53,10 +55,10 @@ export class Received {
     return this.events.length ? this.events[this.events.length - 1]!.seq : 0;
   }
 
-  async waitForCount(count: number, timeoutMs = 5000, label = 'client'): Promise<RtEvent[]> {
+  async waitForCount(count: number, timeoutMs = 5000): Promise<RtEvent[]> {
     if (this.events.length >= count) return this.events;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${label}: ${this.events.length}/${count} events after ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`${this.transport}: ${this.events.length}/${count} events after ${timeoutMs} ms`)), timeoutMs);
       this.waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
     });
     return this.events;

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import type { PublishCommand, RtEvent } from '../../src/domain/events.js';
-import { Received, type ClientOptions, type Publisher, type SubscribeResult, type TestClient } from './types.js';
+import { ReceivingClient, type ClientOptions, type Publisher, type SubscribeResult, type TestClient } from './types.js';
 
 type Reply = { op: string; ref?: string | number; seq?: number; truncated?: boolean; code?: string; message?: string; event?: RtEvent };
 
@@ -52,38 +52,22 @@ export class WsConnection {
 }
 
 /** WebSocket subscriber through the `ws` package. */
-export class WebSocketClient implements TestClient {
+export class WebSocketClient extends ReceivingClient implements TestClient {
   readonly transport = 'websocket' as const;
-  private readonly received = new Received();
   readonly connection: WsConnection;
 
   constructor(wsUrl: string, options: ClientOptions = {}) {
+    super();
     this.connection = new WsConnection(wsUrl, options.user);
-    this.connection.onEvent = (event) => this.received.push(event);
-  }
-
-  get events(): RtEvent[] {
-    return this.received.events;
-  }
-  get truncated(): boolean {
-    return this.received.truncated;
-  }
-  set truncated(value: boolean) {
-    this.received.truncated = value;
+    this.connection.onEvent = (event) => this.push(event);
   }
 
   async subscribe(group: string, since?: number): Promise<SubscribeResult> {
     const reply = await this.connection.request(since === undefined ? { op: 'subscribe', group } : { op: 'subscribe', group, since });
-    if (reply.truncated) this.received.truncated = true;
+    if (reply.truncated) this.truncated = true;
     return { seq: reply.seq, truncated: reply.truncated === true };
   }
 
-  waitForCount(count: number, timeoutMs?: number): Promise<RtEvent[]> {
-    return this.received.waitForCount(count, timeoutMs, this.transport);
-  }
-  lastSeq(): number {
-    return this.received.lastSeq();
-  }
   close(): Promise<void> {
     return this.connection.close();
   }
