@@ -28,7 +28,7 @@ class Waiter implements Subscriber {
   }
 
   deliver(event: EncodedEvent): void {
-    this.answer([event], false, false, 'answered');
+    this.answer([event], false, false, 'answered', (event.longPoll ??= encodePollBody([event], event.event.seq, false)));
   }
 
   /** Answers with what it has (shutdown): no events, the cursor unchanged. */
@@ -41,13 +41,16 @@ class Waiter implements Subscriber {
     this.finish('client');
   }
 
-  answer(events: readonly EncodedEvent[], truncated: boolean, timedOut: boolean, reason: string): void {
+  answer(events: readonly EncodedEvent[], truncated: boolean, timedOut: boolean, reason: string, body?: string): void {
     if (this.done) return;
-    const head = this.subscription?.head ?? 0;
-    const next = events.length > 0 ? nextCursor(events, head) : Math.min(this.since ?? head, head);
     this.finish(reason);
     accountPoll(this.metrics, events, timedOut);
-    this.reply.type('application/json; charset=utf-8').send(encodePollBody(events, next, truncated));
+    if (body === undefined) {
+      const head = this.subscription?.head ?? 0;
+      const next = events.length > 0 ? nextCursor(events, head) : Math.min(this.since ?? head, head);
+      body = encodePollBody(events, next, truncated);
+    }
+    this.reply.type('application/json; charset=utf-8').send(body);
   }
 
   private finish(reason: string): void {

@@ -67,6 +67,8 @@ export class EncodedEvent {
   sse: Buffer | undefined = undefined;
   /** Encoded WebSocket `{"op":"event"}` frame payload. */
   websocket: Buffer | undefined = undefined;
+  /** Long-poll body answering with just this event (`{"events":[e],"next":seq}`), the same for every waiter. */
+  longPoll: string | undefined = undefined;
   /** STOMP MESSAGE frame after the per-subscription headers (`message-id`, `seq`, body, NUL). */
   stomp: Buffer | undefined = undefined;
 
