@@ -8,13 +8,12 @@ import type { EncodedEvent } from '../src/domain/events.js';
 import type { Hub, Subscriber, Subscription } from '../src/domain/hub.js';
 import type { TransportMetrics } from '../src/metrics.js';
 import { corkForTick } from '../src/protocol/cork.js';
-import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, wsFrameOverhead, type WsClientOp } from '../src/protocol/ws-codec.js';
+import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, wsFrameOverhead, wsTextFrame, type WsClientOp } from '../src/protocol/ws-codec.js';
 import { Liveness, checkLivenessEvery, closeWithin } from './ws-liveness.js';
 import { authorize, type Principal } from '../src/auth.js';
 import { publisherOf, whenExpired } from '../src/auth-plugin.js';
 import type { PublishLimiter, TokenBucket } from '../src/rate-limiter.js';
 
-const TEXT = { binary: false } as const;
 /** Close code for a consumer cut off for falling behind (application range 4000-4999). */
 export const CLOSE_SLOW_CONSUMER = 4008;
 /** How long a peer gets to answer our close frame before its socket is destroyed. */
@@ -63,11 +62,12 @@ class WsConnection {
 
   sendEvent(event: EncodedEvent): void {
     if (this.socket.readyState !== this.socket.OPEN) return; // closing: ws would drop the frame silently, yet we would count it delivered
-    const frame = (event.websocket ??= encodeEventFrame(event.json));
+    // Server frames are unmasked, so the whole frame is encoded once per event and written as is.
+    const frame = (event.websocket ??= wsTextFrame(encodeEventFrame(event.json)));
     if (this.socket.bufferedAmount + frame.length > this.limits.maxBufferedBytes) return this.cut();
     corkForTick(this.raw);
-    this.socket.send(frame, TEXT);
-    this.metrics.sent(frame.length + wsFrameOverhead(frame.length));
+    this.raw.write(frame);
+    this.metrics.sent(frame.length);
     this.metrics.delivered(event, Date.now());
   }
 

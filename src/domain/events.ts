@@ -65,7 +65,7 @@ export type PublishCommand =
 export class EncodedEvent {
   /** Encoded SSE block (`id`/`event`/`data`). */
   sse: Buffer | undefined = undefined;
-  /** Encoded WebSocket `{"op":"event"}` frame payload. */
+  /** Encoded WebSocket frame (header included) carrying `{"op":"event","event":...}`. */
   websocket: Buffer | undefined = undefined;
   /** Long-poll body answering with just this event (`{"events":[e],"next":seq}`), the same for every waiter. */
   longPoll: string | undefined = undefined;

@@ -71,6 +71,26 @@ export function wsFrameOverhead(length: number): number {
   return length < 126 ? 2 : length < 65536 ? 4 : 10;
 }
 
+/**
+ * The header of an unmasked, final text frame (server to client) carrying `length` payload bytes.
+ * Server frames are never masked, so a frame's bytes are the same for every recipient and can be
+ * encoded once per event (RFC 6455 section 5.2).
+ */
+export function wsTextFrameHeader(length: number): Buffer {
+  if (length < 126) return Buffer.from([0x81, length]);
+  if (length < 65536) return Buffer.from([0x81, 126, length >> 8, length & 0xff]);
+  const header = Buffer.alloc(10);
+  header[0] = 0x81;
+  header[1] = 127;
+  header.writeBigUInt64BE(BigInt(length), 2);
+  return header;
+}
+
+/** A whole server-to-client text frame: header and payload in one buffer. */
+export function wsTextFrame(payload: Buffer): Buffer {
+  return Buffer.concat([wsTextFrameHeader(payload.length), payload]);
+}
+
 /** `{"op":"event","event":...}` around an event's JSON, encoded once per event. */
 export function encodeEventFrame(json: string): Buffer {
   return Buffer.from(`{"op":"event","event":${json}}`);

@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HubError } from '../../src/domain/errors.js';
-import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply } from '../../src/protocol/ws-codec.js';
+import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, wsTextFrame, wsTextFrameHeader, wsFrameOverhead } from '../../src/protocol/ws-codec.js';
 
 /** Asserts decoding `text` fails with `code`, `ref`, and a message matching `message`. */
 function rejects(text: string, code: string, ref?: string | number, message?: RegExp): void {
@@ -135,5 +135,22 @@ describe('encoders', () => {
   test('encodeReply is JSON', () => {
     assert.equal(encodeReply({ op: 'ack', ref: 'r1', seq: 3 }), '{"op":"ack","ref":"r1","seq":3}');
     assert.equal(encodeReply({ op: 'pong' }), '{"op":"pong"}');
+  });
+});
+
+describe('server-to-client text frames', () => {
+  // ws's own Receiver must read our frames back exactly, at every length class.
+  test('ws parses wsTextFrame output at 7-bit, 16-bit and 64-bit lengths', async () => {
+    const { Receiver } = (await import('ws')) as unknown as { Receiver: new (options: object) => import('node:stream').Writable & { on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): void } };
+    for (const length of [0, 5, 125, 126, 1000, 65535, 65536, 70000]) {
+      const payload = Buffer.alloc(length, 'a');
+      const receiver = new Receiver({ isServer: false });
+      const received = new Promise<[Buffer, boolean]>((resolve) => receiver.on('message', (data, isBinary) => resolve([data, isBinary])));
+      receiver.write(wsTextFrame(payload));
+      const [data, isBinary] = await received;
+      assert.equal(isBinary, false, `length ${length}`);
+      assert.equal(Buffer.compare(data, payload), 0, `length ${length}`);
+      assert.equal(wsTextFrameHeader(length).length, wsFrameOverhead(length), `header size at ${length}`);
+    }
   });
 });

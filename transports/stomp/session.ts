@@ -6,7 +6,7 @@ import type { Hub, Subscriber, Subscription } from '../../src/domain/hub.js';
 import { checkGroup, parseCursor, parsePublishCommand } from '../../src/domain/validate.js';
 import type { TransportMetrics } from '../../src/metrics.js';
 import { corkForTick } from '../../src/protocol/cork.js';
-import { wsFrameOverhead } from '../../src/protocol/ws-codec.js';
+import { wsFrameOverhead, wsTextFrameHeader } from '../../src/protocol/ws-codec.js';
 import { Liveness, closeWithin } from '../ws-liveness.js';
 import { authorize, tokenOf, type Authenticator, type Principal } from '../../src/auth.js';
 import { publisherOf, whenExpired } from '../../src/auth-plugin.js';
@@ -44,8 +44,6 @@ export interface StompSessionOptions {
 }
 
 const WS_CLOSE_ERROR = 1008;
-/** STOMP over WebSocket travels in text frames; `ws` would send a Buffer as binary. */
-const TEXT = { binary: false } as const;
 const WS_CLOSE_SLOW_CONSUMER = 4008;
 /** How long a peer gets to answer our close frame before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
@@ -249,10 +247,15 @@ export class StompSession {
       this.metrics.dropped('slow_consumer');
       return this.fail('slow_consumer', `more than ${this.options.maxBufferedBytes} bytes unsent; resubscribe with a since header`, WS_CLOSE_SLOW_CONSUMER);
     }
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    // One unmasked text frame from three pieces, written corked: no per-delivery concatenation.
+    const header = wsTextFrameHeader(length);
     corkForTick(this.raw);
-    this.socket.send(Buffer.concat([head, tail], length), TEXT);
+    this.raw.write(header);
+    this.raw.write(head);
+    this.raw.write(tail);
     this.lastSent = Date.now();
-    this.metrics.sent(length + wsFrameOverhead(length));
+    this.metrics.sent(header.length + length);
     this.metrics.delivered(event, this.lastSent);
   }
 
