@@ -1,0 +1,151 @@
+/**
+ * The report's shape: what `report.json` holds and what the Markdown and HTML writers read.
+ * Numbers are raw units (bytes, seconds, ms); writers format them.
+ */
+import type { TransportName } from '../../src/domain/events.js';
+import type { Agreement, Tally } from '../accounting.js';
+import type { Environment } from '../env.js';
+import type { Percentiles } from '../histogram.js';
+import type { TransportCounters } from '../server-metrics.js';
+
+/** One second of a phase. */
+export interface TimelinePoint {
+  /** Seconds since the phase's measured window began. */
+  t: number;
+  sent: number;
+  accepted: number;
+  received: number;
+  polls: number;
+  errors: number;
+  connected: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  serverCpuPercent: number | null;
+  serverRssBytes: number | null;
+  loadGeneratorCpuPercent: number | null;
+  loopDelayMs: number;
+}
+
+/** Accounting of a set of clients, with its ratio. */
+export type Accounting = Tally & { deliveryRatio: number };
+
+/** A named pass/fail with the measured value (targets of the issue, scenario invariants). */
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Results of one role within a transport run. */
+export interface RoleReport {
+  accounting: Accounting;
+  latencyMs: Percentiles;
+  connectMs: Percentiles;
+  opened: number;
+  failed: number;
+}
+
+/** Server-side figures over the measured window. */
+export interface ServerReport {
+  /** Where CPU and RSS came from: the child's /proc, or the server's /metrics. */
+  source: '/proc' | '/metrics';
+  cpuSeconds: number;
+  /** CPU over wall time, 100 = one core busy. */
+  cpuPercent: number;
+  cpuSecondsPer1kDeliveries: number | null;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  rssPeakBytes: number;
+  /** (RSS held - RSS before connecting) / connections, where the scenario holds connections. */
+  rssPerConnectionBytes: number | null;
+  fdsBefore: number | null;
+  fdsAfter: number | null;
+  bytesPerDelivery: number | null;
+  counters: TransportCounters;
+}
+
+/** Polling-only figures. */
+export interface PollingReport {
+  requests: number;
+  emptyPolls: number;
+  requestsPerSecond: number;
+  requestsPerDelivery: number | null;
+  emptyPollRatio: number | null;
+  rttMs: Percentiles;
+}
+
+/** One transport's run of one scenario. */
+export interface TransportResult {
+  transport: TransportName;
+  status: 'ok' | 'failed' | 'skipped';
+  /** Why it failed or was skipped. */
+  reason?: string;
+  parameters: Record<string, unknown>;
+  /** Length of the measured window (s). */
+  windowSeconds: number;
+  clients: { opened: number; failed: number; connectMs: Percentiles };
+  /** Headline accounting: every subscribing role together. */
+  accounting: Accounting;
+  latencyMs: Percentiles;
+  roles: Record<string, RoleReport>;
+  errors: Record<string, number>;
+  publish: { sent: number; accepted: number; failed: number; skipped: number };
+  throughput: { deliveredPerSecond: number; acceptedPerSecond: number };
+  polling: PollingReport | null;
+  server: ServerReport | null;
+  loadGenerator: { cpuPercent: number | null; maxLoopDelayMs: number; saturated: boolean };
+  agreement: Agreement | null;
+  checks: Check[];
+  /** Scenario-specific figures (reconnect times, capacity, soak deltas, ...). */
+  extra: Record<string, unknown>;
+  timeline: TimelinePoint[];
+  /** Top functions of a server CPU profile, when one was taken. */
+  profile?: { file: string; top: { fn: string; selfPercent: number }[] };
+}
+
+/** One step of a sweep. */
+export interface SweepStep {
+  clients: number;
+  offeredDeliveriesPerSecond: number;
+  deliveredPerSecond: number;
+  deliveryRatio: number;
+  p99Ms: number | null;
+  cpuSecondsPer1kDeliveries: number | null;
+  serverCpuPercent: number | null;
+  loadGeneratorSaturated: boolean;
+  ok: boolean;
+}
+
+/** A transport's sweep and where it stopped keeping up. */
+export interface SweepResult {
+  transport: TransportName;
+  steps: SweepStep[];
+  /** The largest passing step, or null when even the first failed. */
+  knee: { clients: number; deliveriesPerSecond: number } | null;
+  /** Why the sweep stopped. */
+  stoppedBecause: string;
+}
+
+/** One scenario's report. */
+export interface ScenarioReport {
+  scenario: string;
+  title: string;
+  /** Which published experiment it reproduces and how. */
+  description: string;
+  parameters: Record<string, unknown>;
+  startedAt: string;
+  finishedAt: string;
+  transports: TransportResult[];
+  sweep?: { bound: { deliveryRatio: number; p99Ms: number }; results: SweepResult[] };
+  notes: string[];
+}
+
+/** The whole run. */
+export interface BenchReport {
+  tool: string;
+  command: string;
+  startedAt: string;
+  finishedAt: string;
+  environment: Environment;
+  scenarios: ScenarioReport[];
+}

@@ -1,0 +1,194 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, readdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MetricsSnapshot } from './server-metrics.js';
+
+/** The project root (bench/ sits in it). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on every Linux we run on). */
+const CLK_TCK = 100;
+
+/** A point-in-time reading of the server process. */
+export interface ProcSample {
+  /** ms since epoch. */
+  at: number;
+  /** user + system CPU seconds since the process started. */
+  cpuSeconds: number;
+  rssBytes: number;
+  /** Open file descriptors (sockets included), when known. */
+  fds: number | undefined;
+}
+
+/** The server under test, local child or remote. */
+export interface ServerTarget {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** The child's pid when we started it (then CPU and RSS come from /proc). */
+  readonly pid: number | undefined;
+  /** Reads CPU, RSS and fds: /proc for a child, /metrics otherwise. */
+  sample(): Promise<ProcSample>;
+  /** Scrapes /metrics. */
+  metrics(): Promise<MetricsSnapshot>;
+  /** Stops the child (no-op for a remote server). */
+  stop(): Promise<void>;
+  /** Asks a child to run a full GC (false when that is not possible, e.g. a remote server). */
+  collectGarbage(): Promise<boolean>;
+  /** Last lines the child wrote (for error reports). */
+  log(): string;
+}
+
+async function scrape(url: string): Promise<MetricsSnapshot> {
+  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`GET /metrics answered ${res.status}`);
+  return MetricsSnapshot.parse(await res.text());
+}
+
+/** Reads CPU seconds and RSS of a pid from /proc. */
+export async function procSample(pid: number): Promise<ProcSample> {
+  const [stat, statm] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/statm`, 'utf8')]);
+  // Fields after the parenthesised command name: utime is field 14, stime 15 (1-based).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  const rssBytes = Number(statm.split(' ')[1]) * 4096;
+  const fds = await readdir(`/proc/${pid}/fd`).then((l) => l.length, () => undefined);
+  return { at: Date.now(), cpuSeconds, rssBytes, fds };
+}
+
+/** A server somebody else runs (`--url`): everything comes from its /metrics. */
+export class RemoteServer implements ServerTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly pid = undefined;
+  constructor(readonly url: string) {
+    const u = new URL(url);
+    this.host = u.hostname;
+    this.port = Number(u.port || 80);
+    this.url = url.replace(/\/$/, '');
+  }
+  async sample(): Promise<ProcSample> {
+    const m = await this.metrics();
+    return { at: m.at, cpuSeconds: m.sum('process_cpu_seconds_total'), rssBytes: m.sum('process_resident_memory_bytes'), fds: m.has('process_open_fds') ? m.sum('process_open_fds') : undefined };
+  }
+  metrics(): Promise<MetricsSnapshot> {
+    return scrape(this.url);
+  }
+  async stop(): Promise<void> {}
+  async collectGarbage(): Promise<boolean> {
+    return false;
+  }
+  log(): string {
+    return '';
+  }
+}
+
+/** Options of a local server child. */
+export interface LocalServerOptions {
+  /** Server configuration (PORT and HOST are chosen here). */
+  env: Record<string, string>;
+  /** CPU list for taskset (e.g. "0"), or undefined to leave it unpinned. */
+  cpus: string | undefined;
+  /** Open-files limit raised in the child's shell before exec. */
+  nofile: number;
+  /** Write V8 CPU profiles into this directory (node --cpu-prof): one file per thread. */
+  profileDir?: string;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The server as a child process: `node --import tsx src/main.ts`, pinned and with a raised fd limit. */
+export class LocalServer implements ServerTarget {
+  readonly host = '127.0.0.1';
+  private lines: string[] = [];
+  private exited: Promise<void>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    const keep = (chunk: Buffer) => {
+      this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      if (this.lines.length > 200) this.lines = this.lines.slice(-100);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  get url(): string {
+    return `http://${this.host}:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Starts the child and waits until /readyz answers 200 (at most 30 s). */
+  static async start(options: LocalServerOptions): Promise<LocalServer> {
+    const port = await freePort();
+    const gcHook = path.join(ROOT, 'bench', 'server-gc-hook.mjs');
+    const nodeArgs = ['--expose-gc', '--import', `"${gcHook}"`, '--import', 'tsx'];
+    // No --cpu-prof-name: every thread (tsx runs a loader thread) writes a profile, and one fixed
+    // name would leave whichever thread exited last. The directory is per run instead.
+    if (options.profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`);
+    const pin = options.cpus !== undefined ? `taskset -c ${options.cpus} ` : '';
+    // `exec` keeps one pid from sh to node, so /proc/<pid> is the server itself.
+    const script = `ulimit -n ${options.nofile} 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${pin}"${process.execPath}" ${nodeArgs.join(' ')} src/main.ts`;
+    const child = spawn('sh', ['-c', script], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '500', ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const server = new LocalServer(child, port);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`server exited during start-up:\n${server.log()}`);
+      const ok = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      if (ok) return server;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await server.stop();
+    throw new Error(`server did not become ready in 30 s:\n${server.log()}`);
+  }
+
+  sample(): Promise<ProcSample> {
+    return procSample(this.child.pid!);
+  }
+
+  metrics(): Promise<MetricsSnapshot> {
+    return scrape(this.url);
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within 15 s (a CPU profile needs the clean exit). */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** SIGUSR2 makes the preloaded hook run gc(); give it a moment (a full GC of a big heap takes some ms). */
+  async collectGarbage(): Promise<boolean> {
+    if (this.child.exitCode !== null || !this.child.pid) return false;
+    process.kill(this.child.pid, 'SIGUSR2');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return true;
+  }
+
+  log(): string {
+    return this.lines.slice(-30).join('\n');
+  }
+}

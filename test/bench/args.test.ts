@@ -1,0 +1,48 @@
+// The bench command line: defaults, every option, and the refusals a user needs to see.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseArgs, UsageError } from '../../bench/args.js';
+import { TRANSPORTS } from '../../src/domain/events.js';
+
+test('a scenario alone takes every transport and no overrides', () => {
+  const a = parseArgs(['room']);
+  assert.equal(a.scenario, 'room');
+  assert.deepEqual(a.transports, [...TRANSPORTS]);
+  assert.equal(a.clients, undefined);
+  assert.equal(a.sweep, false);
+  assert.equal(a.boundP99, 250);
+  assert.equal(a.boundDelivery, 0.999);
+});
+
+test('every option, both --flag value and --flag=value', () => {
+  const a = parseArgs([
+    'room', '--transports', 'websocket,sse', '--clients=150', '--interval', '500', '--duration', '20', '--groups', '2',
+    '--url', 'http://localhost:8080', '--out', '/tmp/x', '--sweep', '--step', '25', '--max-clients', '400', '--bound-p99', '100',
+    '--bound-delivery', '0.99', '--poll-interval', '0', '--workers', '3', '--concurrency', '64', '--server-env', 'SSE_WRITER=plugin',
+    '--repeat', '3', '--profile', '--quiet', '--text-length', '100', '--poll-clients', '500', '--slow', '2', '--stages', '1:2',
+  ]);
+  assert.deepEqual(a.transports, ['websocket', 'sse']);
+  assert.equal(a.clients, 150);
+  assert.equal(a.interval, 500);
+  assert.equal(a.url, 'http://127.0.0.1:8080');
+  assert.equal(a.pollInterval, 0);
+  assert.deepEqual(a.serverEnv, { SSE_WRITER: 'plugin' });
+  assert.equal(a.repeat, 3);
+  assert.ok(a.sweep && a.profile && a.quiet);
+  assert.equal(a.stages, '1:2');
+});
+
+test('refusals name the problem', () => {
+  assert.throws(() => parseArgs([]), UsageError);
+  assert.throws(() => parseArgs(['nope']), /unknown scenario 'nope'/);
+  assert.throws(() => parseArgs(['room', 'soak']), /one scenario at a time/);
+  assert.throws(() => parseArgs(['room', '--transports', 'carrier-pigeon']), /unknown carrier-pigeon/);
+  assert.throws(() => parseArgs(['room', '--clients', '0']), /--clients needs an integer >= 1/);
+  assert.throws(() => parseArgs(['room', '--bound-delivery', '2']), /\(0, 1\]/);
+  assert.throws(() => parseArgs(['room', '--what']), /unknown option --what/);
+  assert.throws(() => parseArgs(['room', '--server-env', 'lower=1']), /NAME=value/);
+  // Load goes to loopback only.
+  assert.throws(() => parseArgs(['room', '--url', 'http://example.com']), /loopback/);
+  assert.throws(() => parseArgs(['room', '--url', 'http://10.0.0.1:80']), /loopback/);
+  assert.equal(parseArgs(['all']).scenario, 'all');
+});

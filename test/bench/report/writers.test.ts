@@ -1,0 +1,55 @@
+// The three report files and the printed summary, from one synthetic report.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { renderHtml } from '../../../bench/report/html.js';
+import { renderJson } from '../../../bench/report/json.js';
+import { renderMarkdown } from '../../../bench/report/md.js';
+import { summaryTable } from '../../../bench/report/summary.js';
+import { writeReports } from '../../../bench/report/write.js';
+import { report } from './fixture.js';
+
+test('markdown has the environment, every table, checks, the sweep and failures', () => {
+  const md = renderMarkdown(report());
+  for (const needle of ['Test CPU', 'Node v20.0.0', 'server on CPU 0, load generator on CPU 1', '### Delivery accounting', '### End-to-end latency', '### Server (measured', '### Polling', '### Do the three sources agree?', 'knee: N=300, 90,000 deliveries/s', '❌ **short-polling**: 100 % delivery — 97 of 100', '**stomp**: failed — server exited', '97.00 %', 'a note']) {
+    assert.ok(md.includes(needle), `missing: ${needle}`);
+  }
+  assert.ok(!md.includes('log line'), 'only the first line of a failure reason');
+});
+
+test('html is self-contained, escaped, and has the five charts as inline SVG', () => {
+  const html = renderHtml(report());
+  assert.ok(html.startsWith('<!doctype html>'));
+  assert.ok(!/<script|<link|src="http/.test(html), 'no external assets or scripts');
+  assert.ok(html.includes('Room &lt;fan-out&gt;') && html.includes('desc &amp; more'));
+  assert.ok(!html.includes('<than>'));
+  for (const title of ['End-to-end latency (log scale)', 'Delivery ratio', 'Events received per second', 'Server CPU-seconds per 1,000', 'Server memory per connection', 'p99 latency by users']) {
+    assert.ok(html.includes(title), `missing chart: ${title}`);
+  }
+  assert.equal((html.match(/<svg /g) ?? []).length, 6);
+});
+
+test('json round-trips, with non-finite numbers as null', () => {
+  const r = report();
+  r.scenarios[0]!.transports[0]!.extra.inf = Infinity;
+  const back = JSON.parse(renderJson(r));
+  assert.equal(back.scenarios[0].transports[0].extra.inf, null);
+  assert.equal(back.environment.cpuModel, 'Test CPU');
+  assert.equal(back.scenarios[0].transports.length, 3);
+});
+
+test('summary table lists every transport, knees and missed checks', () => {
+  const s = summaryTable(report());
+  assert.match(s, /\| room +\| websocket +\| ok/);
+  assert.match(s, /\| room +\| short-polling \| MISS/);
+  assert.match(s, /knee websocket: N=300/);
+  assert.match(s, /missed checks:\n {2}room\/short-polling: 100 % delivery/);
+});
+
+test('writeReports writes the three files', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-report-'));
+  await writeReports(report(), dir);
+  for (const f of ['report.json', 'report.md', 'report.html']) assert.ok((await readFile(path.join(dir, f), 'utf8')).length > 500, f);
+});
