@@ -68,7 +68,10 @@ export class TransportMetrics {
     this.polls[result].value++;
   }
 
-  /** Events not delivered to a consumer (e.g. `slow_consumer`): counted per event lost to that consumer. */
+  /**
+   * Events not delivered to a consumer because it was cut (e.g. `slow_consumer`): the event that found
+   * its buffer full, so one per cut. What it missed after that is not lost: it resumes by cursor.
+   */
   dropped(reason: string, count = 1): void {
     let child = this.droppedByReason.get(reason);
     if (!child) this.droppedByReason.set(reason, (child = this.set.dropped.child(this.transport, reason)));

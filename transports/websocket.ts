@@ -54,10 +54,14 @@ class WsConnection {
     this.publishBucket = publishLimiter.connectionBucket();
     // ws keeps its net.Socket private; corking it is the only way to batch frames per tick.
     this.raw = (socket as unknown as { _socket: Socket })._socket;
-    this.liveness = new Liveness(socket, () => {
-      this.closeReason = 'dead_peer';
-      socket.terminate();
-    });
+    this.liveness = new Liveness(
+      socket,
+      () => {
+        this.closeReason = 'dead_peer';
+        socket.terminate();
+      },
+      (bytes) => metrics.sent(bytes),
+    );
   }
 
   sendEvent(event: EncodedEvent): void {

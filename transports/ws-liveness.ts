@@ -5,13 +5,20 @@ import type { WebSocket } from 'ws';
  * Protocol-level liveness for the WebSocket-based transports: a peer that has not answered the
  * previous ping by the time of the next one is dropped, which also finds half-open TCP connections.
  */
+/** An empty ping frame from the server: two header bytes. */
+const PING_FRAME_BYTES = 2;
+
 export class Liveness {
   private alive = true;
 
-  /** @param onDead called instead of pinging when the previous ping went unanswered */
+  /**
+   * @param onDead called instead of pinging when the previous ping went unanswered
+   * @param onPing called with the wire bytes of each ping sent (for `rt_bytes_sent_total`)
+   */
   constructor(
     private readonly socket: WebSocket,
     private readonly onDead: () => void,
+    private readonly onPing: (bytes: number) => void = () => {},
   ) {
     socket.on('pong', () => (this.alive = true));
   }
@@ -21,6 +28,7 @@ export class Liveness {
     if (!this.alive) return this.onDead();
     this.alive = false;
     this.socket.ping();
+    this.onPing(PING_FRAME_BYTES);
   }
 }
 

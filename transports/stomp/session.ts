@@ -105,11 +105,15 @@ export class StompSession {
     this.reader = new StompFrameReader({ maxFrameBytes: options.maxFrameBytes, maxHeaders: options.maxHeaders });
     this.publishBucket = options.publishLimiter.connectionBucket();
     this.raw = (socket as unknown as { _socket: Socket })._socket; // private in ws; needed to cork per tick
-    this.liveness = new Liveness(socket, () => {
-      this.closeReason = 'dead_peer';
-      this.releaseSubscriptions();
-      socket.terminate();
-    });
+    this.liveness = new Liveness(
+      socket,
+      () => {
+        this.closeReason = 'dead_peer';
+        this.releaseSubscriptions();
+        socket.terminate();
+      },
+      (bytes) => metrics.sent(bytes),
+    );
   }
 
   /** Feeds one WebSocket message. Frames are handled strictly in order. */
