@@ -104,3 +104,21 @@ describe('slow consumers', () => {
     });
   }
 });
+
+describe('resuming after a cut', () => {
+  for (const transport of ['websocket', 'stomp', 'sse'] as const) {
+    test(`${transport}: a backlog larger than MAX_BUFFERED_BYTES replays in full; live events follow`, async (t) => {
+      const server = await startServer(t, { maxBufferedBytes: 64 * 1024, historySize: 1000 });
+      for (let i = 0; i < 300; i++) await server.app.hub.publish('backlog', { type: 'chat', text: TEXT }, 'load', 'http'); // ~300 KB
+      const { openClient } = await import('./clients/index.js');
+      const client = await openClient(transport, server.baseUrl);
+      t.after(() => client.close());
+      await client.subscribe('backlog', 0);
+      await client.waitForCount(300, 10_000);
+      await server.app.hub.publish('backlog', { type: 'chat', text: 'live' }, 'load', 'http');
+      await client.waitForCount(301, 5_000);
+      assert.deepEqual(client.events.map((e) => e.seq), Array.from({ length: 301 }, (_, i) => i + 1));
+      assert.equal(await metricValue(server.app, 'rt_dropped_events_total', { transport, reason: 'slow_consumer' }), 0);
+    });
+  }
+});

@@ -7,6 +7,7 @@ import type { Subscriber, Subscription } from '../src/domain/hub.js';
 import { HubError } from '../src/domain/errors.js';
 import type { TransportMetrics } from '../src/metrics.js';
 import { corkForTick } from '../src/protocol/cork.js';
+import { SendBudget } from '../src/protocol/send-budget.js';
 import { SSE_HEARTBEAT, encodeSseControl, encodeSseEvent, encodeSseRetry } from '../src/protocol/sse-codec.js';
 import { PluginWriter, type SseWriter } from './sse-plugin-writer.js';
 import { whenExpired } from '../src/auth-plugin.js';
@@ -40,6 +41,7 @@ class SseStream implements Subscriber {
   subscription: Subscription | undefined = undefined;
   private delivered = 0;
   private closed = false;
+  private readonly budget: SendBudget;
 
   constructor(
     readonly user: string | undefined,
@@ -48,12 +50,14 @@ class SseStream implements Subscriber {
     private readonly maxBuffered: number,
     private readonly limit: number,
     private readonly onClose: (stream: SseStream) => void,
-  ) {}
+  ) {
+    this.budget = new SendBudget(maxBuffered);
+  }
 
-  deliver(event: EncodedEvent): void {
+  deliver(event: EncodedEvent, replay: boolean): void {
     if (this.closed) return;
     const block = (event.sse ??= encodeSseEvent(event.event.seq, event.event.type, event.json));
-    if (this.writer.pendingBytes + block.length > this.maxBuffered) return this.slowConsumer();
+    if (!this.budget.allows(this.writer.pendingBytes, block.length, replay)) return this.slowConsumer();
     this.writer.write(block);
     this.metrics.sent(block.length);
     this.metrics.delivered(event, Date.now());

@@ -8,6 +8,7 @@ import type { EncodedEvent } from '../src/domain/events.js';
 import type { Hub, Subscriber, Subscription } from '../src/domain/hub.js';
 import type { TransportMetrics } from '../src/metrics.js';
 import { corkForTick } from '../src/protocol/cork.js';
+import { SendBudget } from '../src/protocol/send-budget.js';
 import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, wsFrameOverhead, wsTextFrame, type WsClientOp } from '../src/protocol/ws-codec.js';
 import { Liveness, checkLivenessEvery, closeWithin } from './ws-liveness.js';
 import { authorize, type Principal } from '../src/auth.js';
@@ -29,8 +30,8 @@ class GroupSubscriber implements Subscriber {
     private readonly connection: WsConnection,
     readonly user: string,
   ) {}
-  deliver(event: EncodedEvent): void {
-    this.connection.sendEvent(event);
+  deliver(event: EncodedEvent, replay: boolean): void {
+    this.connection.sendEvent(event, replay);
   }
 }
 
@@ -41,6 +42,7 @@ class WsConnection {
   readonly liveness: Liveness;
   private closeReason = 'client';
   private readonly publishBucket: TokenBucket | undefined;
+  private readonly budget: SendBudget;
 
   constructor(
     private readonly socket: WebSocket,
@@ -52,6 +54,7 @@ class WsConnection {
     private readonly publishLimiter: PublishLimiter,
   ) {
     this.publishBucket = publishLimiter.connectionBucket();
+    this.budget = new SendBudget(limits.maxBufferedBytes);
     // ws keeps its net.Socket private; corking it is the only way to batch frames per tick.
     this.raw = (socket as unknown as { _socket: Socket })._socket;
     this.liveness = new Liveness(
@@ -64,11 +67,11 @@ class WsConnection {
     );
   }
 
-  sendEvent(event: EncodedEvent): void {
+  sendEvent(event: EncodedEvent, replay: boolean): void {
     if (this.socket.readyState !== this.socket.OPEN) return; // closing: ws would drop the frame silently, yet we would count it delivered
     // Server frames are unmasked, so the whole frame is encoded once per event and written as is.
     const frame = (event.websocket ??= wsTextFrame(encodeEventFrame(event.json)));
-    if (this.socket.bufferedAmount + frame.length > this.limits.maxBufferedBytes) return this.cut();
+    if (!this.budget.allows(this.socket.bufferedAmount, frame.length, replay)) return this.cut();
     corkForTick(this.raw);
     this.raw.write(frame);
     this.metrics.sent(frame.length);

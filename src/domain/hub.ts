@@ -11,8 +11,12 @@ export interface Subscriber {
   readonly transport: TransportName;
   /** The subscribed user, when known (shown in the snapshot's `online`). */
   readonly user: string | undefined;
-  /** Receives one event. */
-  deliver(event: EncodedEvent): void;
+  /**
+   * Receives one event.
+   * @param replay true while catching up to the subscriber's cursor (history, and events that arrived
+   *   while it subscribed): bounded by HISTORY_SIZE, so transports let it exceed MAX_BUFFERED_BYTES
+   */
+  deliver(event: EncodedEvent, replay: boolean): void;
 }
 
 /** Hooks the Hub calls on publish (metrics live outside the domain). */
@@ -57,10 +61,10 @@ export class Subscription {
     this.state = 'live';
     const replay = this.replay;
     this.replay = [];
-    for (const event of replay) this.offer(event);
+    for (const event of replay) this.offer(event, true);
     const buffered = this.buffer;
     this.buffer = undefined;
-    if (buffered) for (const event of buffered) this.offer(event);
+    if (buffered) for (const event of buffered) this.offer(event, true);
   }
 
   /** Stops delivery and releases the registration. Safe to call more than once. */
@@ -77,14 +81,14 @@ export class Subscription {
   }
 
   /** @internal called by the Hub for each live event of the group. */
-  offer(event: EncodedEvent): void {
+  offer(event: EncodedEvent, replay = false): void {
     if (this.state === 'pending') {
       (this.buffer ??= []).push(event);
       return;
     }
     if (this.state === 'closed' || event.event.seq <= this.lastSeq) return;
     this.lastSeq = event.event.seq;
-    this.subscriber.deliver(event);
+    this.subscriber.deliver(event, replay);
   }
 }
 

@@ -6,6 +6,7 @@ import type { Hub, Subscriber, Subscription } from '../../src/domain/hub.js';
 import { checkGroup, parseCursor, parsePublishCommand } from '../../src/domain/validate.js';
 import type { TransportMetrics } from '../../src/metrics.js';
 import { corkForTick } from '../../src/protocol/cork.js';
+import { SendBudget } from '../../src/protocol/send-budget.js';
 import { wsFrameOverhead, wsTextFrameHeader } from '../../src/protocol/ws-codec.js';
 import { Liveness, closeWithin } from '../ws-liveness.js';
 import { authorize, tokenOf, type Authenticator, type Principal } from '../../src/auth.js';
@@ -59,13 +60,13 @@ class StompSubscription implements Subscriber {
     readonly user: string,
     private readonly head: Buffer,
   ) {}
-  deliver(event: EncodedEvent): void {
+  deliver(event: EncodedEvent, replay: boolean): void {
     let tail = (event.stomp ??= encodeMessageTail(event.event.group, event.event.seq, event.json));
     if (this.signalTruncation) {
       this.signalTruncation = false;
       tail = encodeMessageTail(event.event.group, event.event.seq, event.json, true);
     }
-    this.session.writeMessage(this.head, tail, event);
+    this.session.writeMessage(this.head, tail, event, replay);
   }
 }
 
@@ -85,6 +86,7 @@ export class StompSession {
   private closing = false;
   private expiry: NodeJS.Timeout | undefined = undefined;
   private readonly publishBucket: TokenBucket | undefined;
+  private readonly budget: SendBudget;
   /** Protocol-level pings (in addition to heart-beats, which a client may turn off). */
   readonly liveness: Liveness;
   /** Why the connection closed, for the metric. */
@@ -104,6 +106,7 @@ export class StompSession {
   ) {
     this.reader = new StompFrameReader({ maxFrameBytes: options.maxFrameBytes, maxHeaders: options.maxHeaders });
     this.publishBucket = options.publishLimiter.connectionBucket();
+    this.budget = new SendBudget(options.maxBufferedBytes);
     this.raw = (socket as unknown as { _socket: Socket })._socket; // private in ws; needed to cork per tick
     this.liveness = new Liveness(
       socket,
@@ -244,10 +247,10 @@ export class StompSession {
   }
 
   /** Writes one MESSAGE (head per subscription + tail per event), cutting a consumer that fell behind. */
-  writeMessage(head: Buffer, tail: Buffer, event: EncodedEvent): void {
+  writeMessage(head: Buffer, tail: Buffer, event: EncodedEvent, replay: boolean): void {
     if (this.closing) return;
     const length = head.length + tail.length;
-    if (this.socket.bufferedAmount + length > this.options.maxBufferedBytes) {
+    if (!this.budget.allows(this.socket.bufferedAmount, length, replay)) {
       this.metrics.dropped('slow_consumer');
       return this.fail('slow_consumer', `more than ${this.options.maxBufferedBytes} bytes unsent; resubscribe with a since header`, WS_CLOSE_SLOW_CONSUMER);
     }
