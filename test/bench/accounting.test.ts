@@ -126,5 +126,15 @@ test('agreement: clients receiving more than the server counted, or publish coun
   assert.match(more.notes.join(), /clients received 1 more/);
   const pub = checkAgreement(t.tally(2), { delivered: 2, published: 3 }, 2);
   assert.match(pub.notes.join(), /accepted 3 publishes, clients saw 2/);
+  assert.equal(pub.explained, false, 'nobody left: an unacknowledged publish is unexplained');
   assert.equal(checkAgreement(t.tally(2), undefined, 2).ok, false);
+});
+
+test('agreement: publishes unacknowledged because their users left are explained, up to the number who left', () => {
+  const t = new SeqTracker(0);
+  feed(t, [1, 2]);
+  const left = checkAgreement(t.tally(2), { delivered: 2, published: 3 }, 2, { closedConnections: 1 });
+  assert.equal([left.ok, left.explained].join(), 'false,true');
+  const tooMany = checkAgreement(t.tally(2), { delivered: 2, published: 5 }, 2, { closedConnections: 1 });
+  assert.equal(tooMany.explained, false);
 });

@@ -45,6 +45,11 @@ export function assertAccounted(r: TransportResult, options: { exact?: boolean }
   } else {
     assert.ok(r.agreement.ok || r.agreement.explained, `${r.transport}: ${r.agreement.notes.join('; ')}`);
   }
-  assert.equal(r.agreement.clientAccepted, r.agreement.serverPublished, `${r.transport}: publishes accepted = server published`);
+  if (options.exact ?? true) {
+    assert.equal(r.agreement.clientAccepted, r.agreement.serverPublished, `${r.transport}: publishes accepted = server published`);
+  } else {
+    // Users leaving mid-publish may not see the acknowledgement of what the server accepted.
+    assert.ok(r.agreement.clientAccepted <= r.agreement.serverPublished, `${r.transport}: no acknowledgement without a publish`);
+  }
   assert.ok(r.timeline.length >= 1, 'a progress line per second');
 }
