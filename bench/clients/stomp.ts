@@ -1,6 +1,6 @@
 import { isStompMessage, scanOneEvent, stompHeader } from '../fastread.js';
-import { BaseClient } from './types.js';
 import { WsConn } from './ws-conn.js';
+import { WsBackedClient } from './ws-client.js';
 
 interface Waiter {
   resolve(value: number): void;
@@ -16,8 +16,7 @@ const HEADER_SCAN = 400;
  * Client: the library parses every MESSAGE into an object with decoded headers and body, which is
  * the load generator's cost, not the server's. MESSAGE frames are read in place with the cheap scanner.
  */
-export class StompClient extends BaseClient {
-  private conn: WsConn | undefined = undefined;
+export class StompClient extends WsBackedClient {
   private readonly receipts = new Map<string, Waiter>();
   private nextReceipt = 1;
   private connecting: Waiter | undefined = undefined;
@@ -56,20 +55,6 @@ export class StompClient extends BaseClient {
   heartbeat(now: number): void {
     const beat = this.ctx.stompHeartbeatMs;
     if (beat > 0 && this.isOpen && now - this.lastSent >= beat / 2) this.send('\n');
-  }
-
-  drop(): void {
-    this.closing = true;
-    this.isOpen = false;
-    this.conn?.terminate();
-  }
-
-  pause(): void {
-    this.conn?.pause();
-  }
-
-  resume(): void {
-    this.conn?.resume();
   }
 
   close(): void {

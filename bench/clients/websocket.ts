@@ -1,6 +1,6 @@
 import { isWsEvent, scanOneEvent } from '../fastread.js';
-import { BaseClient } from './types.js';
 import { WsConn } from './ws-conn.js';
+import { WsBackedClient } from './ws-client.js';
 
 interface Waiter {
   resolve(value: number): void;
@@ -11,8 +11,7 @@ interface Waiter {
  * The raw WebSocket protocol (`/ws`, JSON ops) over the bench's in-place frame reader. Event frames
  * are read with the cheap scanner; the rare other ops (subscribed, ack, error) are JSON-parsed.
  */
-export class WebSocketClient extends BaseClient {
-  private conn: WsConn | undefined = undefined;
+export class WebSocketClient extends WsBackedClient {
   private readonly acks = new Map<number, Waiter>();
   private nextRef = 1;
   private subscribing: Waiter | undefined = undefined;
@@ -39,20 +38,6 @@ export class WebSocketClient extends BaseClient {
       this.acks.set(ref, { resolve, reject });
       conn.send(`{"op":"publish","group":"${this.spec.group}","event":${command},"ref":${ref}}`);
     });
-  }
-
-  drop(): void {
-    this.closing = true;
-    this.isOpen = false;
-    this.conn?.terminate();
-  }
-
-  pause(): void {
-    this.conn?.pause();
-  }
-
-  resume(): void {
-    this.conn?.resume();
   }
 
   close(): void {
