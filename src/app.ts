@@ -6,6 +6,9 @@ import { compileRouteValidator } from './domain/validate.js';
 import type { Broker, BrokerObserver } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory.js';
 import { RedisBroker } from './broker/redis.js';
+import type { Presence } from './broker/presence.js';
+import { MemoryPresence } from './broker/presence-memory.js';
+import { RedisPresence } from './broker/presence-redis.js';
 import { Metrics, metricsPlugin } from './metrics.js';
 import { hubPlugin } from './hub-plugin.js';
 import { errorsPlugin } from './errors-plugin.js';
@@ -27,6 +30,8 @@ const STOMP_PATHS = new Set(['/stomp', '/location']);
 export interface BuildOptions {
   /** A broker to use instead of the one the configuration names (tests). */
   broker?: Broker;
+  /** A presence to use instead of the configuration's (tests); with `broker` given, memory by default. */
+  presence?: Presence;
   /** Collect prom-client's default process metrics (default true). */
   defaultMetrics?: boolean;
 }
@@ -47,6 +52,22 @@ export async function createBroker(config: Readonly<Config>, metrics?: Metrics):
 }
 
 /**
+ * Creates the presence that goes with the configured broker: this process' subscribers with the memory
+ * broker, every instance's (leased entries in Redis) with BROKER=redis.
+ * @throws ConfigError naming REDIS_URL when BROKER=redis and Redis cannot be reached
+ */
+export async function createPresence(config: Readonly<Config>, metrics?: Metrics): Promise<Presence> {
+  if (config.broker === 'memory') return new MemoryPresence();
+  return RedisPresence.connect({
+    url: config.redisUrl,
+    cluster: config.redisCluster,
+    leaseMs: config.presenceLeaseMs,
+    renewMs: config.presenceRenewMs,
+    observer: metrics && { call: (call, timed) => metrics.brokerCall('redis', call, timed) },
+  });
+}
+
+/**
  * The composition root: builds the Fastify app with every transport, without listening.
  * @param overrides configuration values that win over the environment defaults
  */
@@ -55,7 +76,15 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
   if (config.stompRelayUrl) throw new ConfigError('STOMP_RELAY_URL', 'STOMP relay mode is not available in this build yet');
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics });
   const broker = options.broker ?? (await createBroker(config, metrics));
-  const hub = new Hub(broker, { published: (event, source) => metrics.published(event, source) });
+  const presence =
+    options.presence ??
+    (options.broker
+      ? new MemoryPresence()
+      : await createPresence(config, metrics).catch(async (err: unknown) => {
+          await broker.close();
+          throw err;
+        }));
+  const hub = new Hub(broker, { published: (event, source) => metrics.published(event, source) }, presence);
 
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
@@ -67,7 +96,7 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
   app.setValidatorCompiler(compileRouteValidator);
   await app.register(errorsPlugin);
   await app.register(metricsPlugin, { metrics });
-  await app.register(hubPlugin, { hub, broker, config });
+  await app.register(hubPlugin, { hub, broker, presence, config });
   await app.register(authPlugin, { secret: config.authSecret });
   await app.register(websocketPlugin, {
     // The default preClose closes every socket with no code before the transports can say why;

@@ -15,6 +15,10 @@ export interface Config {
   redisUrl: string;
   /** REDIS_URL is a node of a Redis Cluster: sharded pub/sub, slot-routed commands (REDIS_CLUSTER, default false). */
   redisCluster: boolean;
+  /** With BROKER=redis: how long a presence entry lives in Redis unrenewed (PRESENCE_LEASE_MS, default 15000). */
+  presenceLeaseMs: number;
+  /** With BROKER=redis: how often an instance renews its presence entries (PRESENCE_RENEW_MS, default 5000, < lease). */
+  presenceRenewMs: number;
   /** Events kept per group (HISTORY_SIZE, default 1000). */
   historySize: number;
   /** Idle group eviction (GROUP_IDLE_MS, default 600000). */
@@ -126,6 +130,7 @@ const KNOWN = [
   'PORT', 'HOST', 'BROKER', 'REDIS_URL', 'REDIS_CLUSTER', 'HISTORY_SIZE', 'GROUP_IDLE_MS', 'LONGPOLL_TIMEOUT_MS',
   'SSE_HEARTBEAT_MS', 'WS_PING_MS', 'STOMP_HEARTBEAT_MS', 'MAX_CONNECTIONS', 'MAX_CONNECTIONS_PER_IP', 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 'MAX_LONGPOLLS_PER_GROUP', 'MAX_BUFFERED_BYTES', 'MAX_BODY_BYTES',
   'RATE_LIMIT_PER_SEC', 'AUTH_SECRET', 'STOMP_RELAY_URL', 'SSE_WRITER', 'SHUTDOWN_GRACE_MS', 'LOG_LEVEL',
+  'PRESENCE_LEASE_MS', 'PRESENCE_RENEW_MS',
 ] as const;
 
 /**
@@ -140,6 +145,8 @@ export function loadConfig(env: Source = process.env, argv: readonly string[] = 
     broker: oneOf(src, 'BROKER', ['memory', 'redis'], 'memory'),
     redisUrl: url(src, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
     redisCluster: bool(src, 'REDIS_CLUSTER', false),
+    presenceLeaseMs: int(src, 'PRESENCE_LEASE_MS', 15_000, 100, 3_600_000),
+    presenceRenewMs: int(src, 'PRESENCE_RENEW_MS', 5_000, 50, 3_600_000),
     historySize: int(src, 'HISTORY_SIZE', 1000, 1, 1_000_000),
     groupIdleMs: int(src, 'GROUP_IDLE_MS', 600_000, 1, 86_400_000),
     longpollTimeoutMs: int(src, 'LONGPOLL_TIMEOUT_MS', 25_000, 1, 60_000),
@@ -159,5 +166,8 @@ export function loadConfig(env: Source = process.env, argv: readonly string[] = 
     shutdownGraceMs: int(src, 'SHUTDOWN_GRACE_MS', 5000, 0, 600_000),
     logLevel: oneOf(src, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };
+  if (config.presenceRenewMs >= config.presenceLeaseMs) {
+    throw new ConfigError('PRESENCE_RENEW_MS', `must be less than PRESENCE_LEASE_MS (${config.presenceLeaseMs}), got ${config.presenceRenewMs}`);
+  }
   return Object.freeze(config);
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Hub } from './domain/hub.js';
 import type { Broker } from './broker/broker.js';
+import type { Presence } from './broker/presence.js';
 import { ConnectionLimiter } from './connection-limiter.js';
 import { PublishLimiter } from './rate-limiter.js';
 
@@ -23,6 +24,8 @@ declare module 'fastify' {
 export interface HubPluginOptions {
   hub: Hub;
   broker: Broker;
+  /** Closed first on shutdown, so this instance's users leave every instance's `online` at once. */
+  presence?: Presence;
   config: Readonly<Config>;
 }
 
@@ -32,7 +35,7 @@ export interface HubPluginOptions {
  */
 export const hubPlugin = fp(
   async (app: FastifyInstance, options: HubPluginOptions) => {
-    const { hub, broker, config } = options;
+    const { hub, broker, presence, config } = options;
     app.decorate('hub', hub);
     app.decorate('config', config);
     app.decorate('connections', new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp));
@@ -47,9 +50,13 @@ export const hubPlugin = fp(
     });
 
     // Runs before the transports' own preClose hooks close their streams: refuse new work first.
-    app.addHook('preClose', async () => hub.beginShutdown());
+    app.addHook('preClose', async () => {
+      hub.beginShutdown();
+      await presence?.close();
+    });
     app.addHook('onClose', async () => {
       publishLimiter.close();
+      await presence?.close(); // a no-op after preClose; closes it when the app never got to listen
       await broker.close();
     });
   },

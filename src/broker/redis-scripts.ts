@@ -91,3 +91,36 @@ export const TOUCH_SCRIPT = `${TOUCH}
 touch(ARGV[1])
 return 0
 `;
+
+/**
+ * The group's presence key, `<prefix>:{<group>}:presence`, hash-tagged like the others: a sorted set
+ * of `<instance>|<user>|<transport>` scored by lease expiry (ms, Redis clock), pruned on every write and read.
+ */
+export function presenceKey(prefix: string, group: string): string {
+  return `${prefix}:{${group}}:presence`;
+}
+
+// Now in ms on Redis' clock, so instances with skewed clocks agree on expiry.
+const NOW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+/**
+ * Adds or renews entries. KEYS[1]: presence key. ARGV: lease ms, then members. Prunes expired entries
+ * and lets the key expire with its latest lease, so a group everybody left leaves nothing behind.
+ */
+export const PRESENCE_ADD_SCRIPT = `${NOW}
+local expiry = now + tonumber(ARGV[1])
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], expiry, ARGV[i]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then redis.call('PEXPIREAT', KEYS[1], last[2]) end
+return 0
+`;
+
+/** Live entries. KEYS[1]: presence key. Prunes expired entries, returns the members left. */
+export const PRESENCE_READ_SCRIPT = `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+`;

@@ -1,4 +1,5 @@
 import type { Broker } from '../broker/broker.js';
+import type { Presence } from '../broker/presence.js';
 import { HubError } from './errors.js';
 import type { EncodedEvent, EventDraft, HistoryRead, PublishCommand, PublishSource, Snapshot, TransportName } from './events.js';
 
@@ -116,9 +117,14 @@ export class Hub {
   private readonly groups = new Map<string, HubGroup>();
   private closing = false;
 
+  /**
+   * @param presence where joins and leaves are reported and `online` is read (every instance's users,
+   *   with Redis); without one, `online` lists the subscribers this Hub holds
+   */
   constructor(
     private readonly broker: Broker,
     private readonly observer: HubObserver = {},
+    private readonly presence?: Presence,
   ) {
     broker.setHandler((event) => this.onBrokerEvent(event));
     broker.setResyncHandler?.((group) => this.resync(group));
@@ -160,6 +166,7 @@ export class Hub {
     }
     const subscription = new Subscription(this, group, subscriber);
     hubGroup.subs.add(subscription);
+    if (subscriber.user !== undefined) this.presence?.join(group, subscriber.user, subscriber.transport);
     try {
       await hubGroup.ready;
       const history = await this.broker.read(group, since);
@@ -183,8 +190,12 @@ export class Hub {
     }
   }
 
-  /** The group's snapshot, with the users subscribed on this instance. */
+  /** The group's snapshot, with its online users (from the presence, else this instance's subscribers). */
   async snapshot(group: string): Promise<Snapshot> {
+    if (this.presence) {
+      const [state, online] = await Promise.all([this.broker.snapshot(group), this.presence.online(group)]);
+      return { group, seq: state.seq, members: state.members, chat: state.chat, online };
+    }
     const state = await this.broker.snapshot(group);
     const online: Snapshot['online'] = [];
     const seen = new Set<string>();
@@ -231,7 +242,10 @@ export class Hub {
   /** @internal called by `Subscription.close()`. */
   release(subscription: Subscription): void {
     const hubGroup = this.groups.get(subscription.group);
-    if (!hubGroup || !hubGroup.subs.delete(subscription) || hubGroup.subs.size > 0) return;
+    if (!hubGroup || !hubGroup.subs.delete(subscription)) return;
+    const { user, transport } = subscription.subscriber;
+    if (user !== undefined) this.presence?.leave(subscription.group, user, transport);
+    if (hubGroup.subs.size > 0) return;
     this.groups.delete(subscription.group);
     this.broker.unsubscribe(subscription.group).catch(() => {
       // The broker logs its own failures; a group we no longer hold needs nothing more from us.
