@@ -22,6 +22,8 @@ describe('loadConfig defaults', () => {
       broker: 'memory',
       redisUrl: 'redis://127.0.0.1:6379',
       redisCluster: false,
+      presenceLeaseMs: 15_000,
+      presenceRenewMs: 5_000,
       historySize: 1000,
       groupIdleMs: 600_000,
       longpollTimeoutMs: 25_000,
@@ -65,13 +67,21 @@ describe('loadConfig parses each variable', () => {
       STOMP_HEARTBEAT_MS: '0', MAX_CONNECTIONS: '5', MAX_CONNECTIONS_PER_IP: '4', MAX_SUBSCRIPTIONS_PER_CONNECTION: '3', MAX_LONGPOLLS_PER_GROUP: '2', MAX_BUFFERED_BYTES: '2048', MAX_BODY_BYTES: '8192',
       RATE_LIMIT_PER_SEC: '20', AUTH_SECRET: 's3cret', STOMP_RELAY_URL: 'stomp://rabbit:61613', SSE_WRITER: 'plugin',
       SHUTDOWN_GRACE_MS: '0', LOG_LEVEL: 'silent',
+      PRESENCE_LEASE_MS: '3000', PRESENCE_RENEW_MS: '1000',
     });
     assert.deepEqual({ ...config }, {
       port: 9000, host: '127.0.0.1', broker: 'redis', redisUrl: 'rediss://cache:6380/1', redisCluster: true, historySize: 10,
       groupIdleMs: 1000, longpollTimeoutMs: 60000, sseHeartbeatMs: 500, wsPingMs: 700, stompHeartbeatMs: 0,
       maxConnections: 5, maxConnectionsPerIp: 4, maxSubscriptionsPerConnection: 3, maxLongpollsPerGroup: 2, maxBufferedBytes: 2048, maxBodyBytes: 8192, rateLimitPerSec: 20, authSecret: 's3cret',
       stompRelayUrl: 'stomp://rabbit:61613', sseWriter: 'plugin', shutdownGraceMs: 0, logLevel: 'silent',
+      presenceLeaseMs: 3000, presenceRenewMs: 1000,
     });
+  });
+
+  test('PRESENCE_RENEW_MS must be less than PRESENCE_LEASE_MS', () => {
+    fails({ PRESENCE_LEASE_MS: '1000', PRESENCE_RENEW_MS: '1000' }, 'PRESENCE_RENEW_MS');
+    fails({ PRESENCE_RENEW_MS: '20000' }, 'PRESENCE_RENEW_MS');
+    fails({ PRESENCE_LEASE_MS: '99' }, 'PRESENCE_LEASE_MS');
   });
 
   test('REDIS_CLUSTER accepts 1/0, yes/no, on/off, true/false', () => {

@@ -12,6 +12,8 @@ export interface Instance {
   /** What the process wrote to stderr (for failure messages). */
   readonly stderr: () => string;
   stop(): Promise<void>;
+  /** SIGKILL, like a crash, and waits for the process to be gone. */
+  kill(): Promise<void>;
 }
 
 /** Starts `count` instances against `redisUrl` and waits until each answers `/readyz` with 200. */
@@ -49,6 +51,12 @@ async function startInstance(redisUrl: string, env: Record<string, string>): Pro
     await exited;
     clearTimeout(forced);
   };
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  };
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`instance on ${port} exited with ${child.exitCode}: ${stderr}`);
@@ -60,7 +68,7 @@ async function startInstance(redisUrl: string, env: Record<string, string>): Pro
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { baseUrl, stderr: () => stderr, stop };
+  return { baseUrl, stderr: () => stderr, stop, kill };
 }
 
 /** The value of one sample of a Prometheus text exposition (0 when absent). */

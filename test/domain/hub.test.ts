@@ -5,6 +5,8 @@ import { EncodedEvent, type EventDraft, type HistoryRead, type RtEvent } from '.
 import type { Broker, BrokerHandler } from '../../src/broker/broker.js';
 import { MemoryBroker } from '../../src/broker/memory.js';
 import { HubError } from '../../src/domain/errors.js';
+import type { Presence } from '../../src/broker/presence.js';
+import { MemoryPresence } from '../../src/broker/presence-memory.js';
 
 function chat(seq: number, group = 'g'): EncodedEvent {
   return EncodedEvent.of({ seq, group, type: 'chat', user: 'u', at: Date.now(), data: { text: `${seq}` } });
@@ -160,6 +162,45 @@ describe('Hub', () => {
     hub.beginShutdown();
     await assert.rejects(hub.publish('g', { type: 'chat', text: 'a' }, 'u', 'http'), (e: unknown) => e instanceof HubError && e.code === 'shutting_down');
     await assert.rejects(hub.subscribe('g', recorder(), undefined), (e: unknown) => e instanceof HubError && e.code === 'shutting_down');
+    await broker.close();
+  });
+});
+
+describe('Hub with a presence', () => {
+  test('reports each subscriber with a user as it joins and leaves; the snapshot reads the presence', async () => {
+    const broker = new MemoryBroker({ historySize: 10, groupIdleMs: 60000 });
+    const calls: string[] = [];
+    const presence: Presence = {
+      name: 'probe',
+      join: (group, user, transport) => void calls.push(`join ${group} ${user} ${transport}`),
+      leave: (group, user, transport) => void calls.push(`leave ${group} ${user} ${transport}`),
+      online: async (group) => [{ user: `everyone-in-${group}`, transport: 'sse' }],
+      close: async () => {},
+    };
+    const hub = new Hub(broker, {}, presence);
+    const first = await hub.subscribe('g', { transport: 'sse', user: 'a', deliver: () => {} }, undefined);
+    const anonymous = await hub.subscribe('g', { transport: 'websocket', user: undefined, deliver: () => {} }, undefined);
+    assert.deepEqual((await hub.snapshot('g')).online, [{ user: 'everyone-in-g', transport: 'sse' }]);
+    first.close();
+    first.close();
+    anonymous.close();
+    assert.deepEqual(calls, ['join g a sse', 'leave g a sse'], 'one leave per join; no user, no report');
+    await broker.close();
+  });
+
+  test('with the memory presence the snapshot is what it was without one', async () => {
+    const broker = new MemoryBroker({ historySize: 10, groupIdleMs: 60000 });
+    const hub = new Hub(broker, {}, new MemoryPresence());
+    const subs = [
+      await hub.subscribe('g', { transport: 'stomp', user: 'a', deliver: () => {} }, undefined),
+      await hub.subscribe('g', { transport: 'sse', user: 'a', deliver: () => {} }, undefined),
+      await hub.subscribe('g', { transport: 'sse', user: 'a', deliver: () => {} }, undefined),
+    ];
+    assert.deepEqual((await hub.snapshot('g')).online, [{ user: 'a', transport: 'sse' }, { user: 'a', transport: 'stomp' }]);
+    subs[1]!.close();
+    assert.equal((await hub.snapshot('g')).online.length, 2, 'a is still on sse through the other subscriber');
+    subs[2]!.close();
+    assert.deepEqual((await hub.snapshot('g')).online, [{ user: 'a', transport: 'stomp' }]);
     await broker.close();
   });
 });
