@@ -1,6 +1,7 @@
 // REDIS_CLUSTER: three masters started from Debian's redis-server on loopback ports. The broker
 // contract runs unchanged against it, then groups spread over every shard cross instances through
-// sharded pub/sub (SPUBLISH in the script, SSUBSCRIBE on the owning master).
+// sharded pub/sub (SPUBLISH in the script, SSUBSCRIBE on the owning master). The presence contract
+// runs on it too, with groups on every shard.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cluster, Redis } from 'ioredis';
@@ -10,6 +11,8 @@ import type { EncodedEvent } from '../../src/domain/events.js';
 import { Hub, type Subscriber } from '../../src/domain/hub.js';
 import { noRedisServer, startCluster } from '../support/redis-server.js';
 import { brokerContract, chatDraft, eventually, uniqueGroup } from '../broker/contract.js';
+import { RedisPresence } from '../../src/broker/presence-redis.js';
+import { presenceContract } from '../broker/presence-contract.js';
 
 const cluster = noRedisServer ? undefined : await startCluster();
 const brokers: RedisBroker[] = [];
@@ -71,5 +74,31 @@ describe('RedisBroker on a Redis Cluster', { skip: noRedisServer }, () => {
     await eventually(() => [...got.values()].every((s) => s.length >= 5), 5000, 'the events published while resubscribing');
     await new Promise((r) => setTimeout(r, 100));
     for (const [g, seqs] of got) assert.deepEqual(seqs, [1, 2, 3, 4, 5], g);
+  });
+});
+
+const presences: RedisPresence[] = [];
+after(async () => void (await Promise.all(presences.map((p) => p.close()))));
+const connectPresence = async () => {
+  const presence = await RedisPresence.connect({ url: cluster!.url, cluster: true, leaseMs: 15_000, renewMs: 5_000 });
+  presences.push(presence);
+  return presence;
+};
+
+if (cluster) presenceContract('redis cluster', connectPresence);
+
+describe('RedisPresence on a Redis Cluster', { skip: noRedisServer }, () => {
+  test('groups on every shard: entries from two instances, renewed and removed without cross-slot errors', async () => {
+    const [a, b] = [await connectPresence(), await connectPresence()];
+    const groups = Array.from({ length: 12 }, () => uniqueGroup('pshard'));
+    for (const g of groups) {
+      a.join(g, 'ua', 'sse');
+      b.join(g, 'ub', 'websocket');
+    }
+    for (const g of groups) {
+      await eventually(async () => (await a.online(g)).length === 2, 3000, `both users in ${g}`);
+    }
+    await b.close(); // one ZREM per group, on whichever master owns it
+    for (const g of groups) assert.deepEqual(await a.online(g), [{ user: 'ua', transport: 'sse' }], g);
   });
 });
