@@ -41,6 +41,12 @@ export interface BenchArgs {
   serverEnv: Record<string, string>;
   /** Repeat each transport run this many times and report medians (`room` only). */
   repeat: number;
+  /** Server broker (`--broker`, default memory); `redis` starts a redis-server per run unless `--redis-url`. */
+  broker: 'memory' | 'redis';
+  /** Server instances per transport run, on one Redis (`--instances`, default 1). */
+  instances: number;
+  /** An existing Redis for `--broker redis` (loopback only) instead of one started per run. */
+  redisUrl?: string;
 }
 
 export const SCENARIOS = ['room', 'location', 'capacity', 'reconnect', 'slow-consumer', 'soak'] as const;
@@ -68,6 +74,12 @@ scenarios: ${SCENARIOS.join(', ')}, all
   --concurrency N       connects in flight per worker (default 256)
   --server-env K=V      extra server configuration (repeatable), e.g. --server-env SSE_WRITER=plugin
   --repeat N            room: run each transport N times, report medians
+  --broker NAME         memory (default) or redis: the server's BROKER; with redis the bench starts a
+                        redis-server per transport run (pinned with the servers) unless --redis-url
+  --instances N         server instances per run, all on one Redis (needs --broker redis when N > 1);
+                        load worker i connects to instance i % N, so --workers must be a multiple of N;
+                        the report adds per-instance CPU/RSS, Redis CPU, broker publish and lag histograms
+  --redis-url URL       use this Redis (loopback only), e.g. redis://127.0.0.1:6379
   --profile             write a server CPU profile per run (node --cpu-prof) and summarize it
   --quiet               no per-second progress
 `;
@@ -100,7 +112,10 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     concurrency: 256,
     serverEnv: {},
     repeat: 1,
+    broker: 'memory',
+    instances: 1,
   };
+  let workersGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
@@ -134,7 +149,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       }
       case '--out': args.out = value(); break;
       case '--sweep': args.sweep = true; break;
-      case '--workers': args.workers = positiveInt(flag, value()); break;
+      case '--workers': args.workers = positiveInt(flag, value()); workersGiven = true; break;
       case '--profile': args.profile = true; break;
       case '--quiet': args.quiet = true; break;
       case '--poll-interval': args.pollInterval = positiveInt(flag, value(), 0); break;
@@ -148,6 +163,19 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--text-length': args.textLength = positiveInt(flag, value()); break;
       case '--concurrency': args.concurrency = positiveInt(flag, value()); break;
       case '--repeat': args.repeat = positiveInt(flag, value()); break;
+      case '--broker': {
+        const broker = value();
+        if (broker !== 'memory' && broker !== 'redis') throw new UsageError(`--broker needs memory or redis, got '${broker ?? ''}'`);
+        args.broker = broker;
+        break;
+      }
+      case '--instances': args.instances = positiveInt(flag, value()); break;
+      case '--redis-url': {
+        const url = value() ?? '';
+        if (!/^redis:\/\/(127\.\d+\.\d+\.\d+|localhost)(:\d+)?\/?$/.test(url)) throw new UsageError(`--redis-url must be redis://<loopback>[:port], got '${url}'`);
+        args.redisUrl = url.replace('localhost', '127.0.0.1');
+        break;
+      }
       case '--server-env': {
         const kv = value() ?? '';
         const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(kv);
@@ -165,8 +193,19 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     }
   }
   if (!args.scenario) throw new UsageError(USAGE);
+  checkInstances(args, workersGiven);
   if (args.scenario !== 'all' && !(SCENARIOS as readonly string[]).includes(args.scenario)) {
     throw new UsageError(`unknown scenario '${args.scenario}'; choose from ${SCENARIOS.join(', ')}, all`);
   }
   return args;
+}
+
+// Several instances share groups only through Redis, and clients spread over them by load worker.
+function checkInstances(args: BenchArgs, workersGiven: boolean): void {
+  if (args.instances > 1 && args.broker !== 'redis') throw new UsageError('--instances > 1 needs --broker redis (instances share groups only through Redis)');
+  if (args.redisUrl && args.broker !== 'redis') throw new UsageError('--redis-url needs --broker redis');
+  if ((args.broker === 'redis' || args.instances > 1) && args.url) throw new UsageError('--broker/--instances start servers; they cannot be combined with --url');
+  if (args.workers % args.instances === 0) return;
+  if (workersGiven) throw new UsageError(`--workers (${args.workers}) must be a multiple of --instances (${args.instances}) so clients spread evenly`);
+  args.workers = args.instances * Math.ceil(args.workers / args.instances);
 }

@@ -14,6 +14,7 @@ import { summaryTable } from './report/summary.js';
 import type { RunContext } from './scenarios/phase.js';
 import { SCENARIO_RUNNERS } from './scenarios/index.js';
 import { LocalServer, RemoteServer, ROOT, type ServerTarget } from './server-process.js';
+import { ServerGroup } from './server-group.js';
 
 /** File-descriptor limit asked for the server child and for ourselves (both hold every connection). */
 const NOFILE = 200_000;
@@ -48,6 +49,16 @@ export async function runBench(args: BenchArgs, argv: readonly string[] = []): P
     },
     startServer: async (env, name): Promise<ServerTarget> => {
       if (remote) return remote;
+      if (args.broker === 'redis' || args.instances > 1) {
+        return ServerGroup.start({
+          env: { ...env, ...args.serverEnv, BROKER: args.broker },
+          cpus: pinning.server,
+          nofile: NOFILE,
+          profileDir: args.profile ? path.join(outDir, 'profiles', name) : undefined,
+          instances: args.instances,
+          redisUrl: args.redisUrl,
+        });
+      }
       return LocalServer.start({
         env: { ...env, ...args.serverEnv },
         cpus: pinning.server,

@@ -5,6 +5,7 @@ import { combineRoles, type MergedResult } from './load/merge.js';
 import type { Accounting, Check, PollingReport, RoleReport, ServerReport, TransportResult } from './report/model.js';
 import type { Phase } from './scenarios/phase.js';
 import { transportCounters } from './server-metrics.js';
+import { clusterReport } from './cluster.js';
 
 /** What a scenario adds when it turns a phase into a result. */
 export interface ResultOptions {
@@ -121,6 +122,7 @@ export function buildResult(phase: Phase, merged: MergedResult, options: ResultO
     ],
     extra: options.extra ?? {},
     timeline: phase.timeline,
+    ...(before.parts && after.parts ? { cluster: clusterReport(before.parts, after.parts, windowSeconds, phase.transport) } : {}),
   };
 }
 

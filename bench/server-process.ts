@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MetricsSnapshot } from './server-metrics.js';
+import type { PartSample } from './server-group.js';
 
 /** The project root (bench/ sits in it). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,6 +39,10 @@ export interface ServerTarget {
   collectGarbage(): Promise<boolean>;
   /** Last lines the child wrote (for error reports). */
   log(): string;
+  /** Several instances (`--instances`): where load worker `i` connects is entry `i % length`. */
+  targets?(): { host: string; port: number }[];
+  /** Several processes (instances, Redis): each read on its own. */
+  parts?(): Promise<PartSample[]>;
 }
 
 async function scrape(url: string): Promise<MetricsSnapshot> {

@@ -1,6 +1,7 @@
 import type { BenchReport, ScenarioReport, TransportResult } from './model.js';
 import { bytes, fixed, pct } from './format.js';
 import { barChart, esc, lineChart } from './svg.js';
+import { CLUSTER_NOTE, clusterTables } from './cluster.js';
 import { accountingTable, agreementTable, headlineTable, latencyTable, ok, pollingTable, profileTable, rolesTable, serverTable, sweepTable, type Table } from './tables.js';
 
 /** report.html: one self-contained page, charts as inline SVG, the same tables as report.md. */
@@ -75,6 +76,8 @@ function section(s: ScenarioReport): string {
   if (roles) parts.push('<h3>By role</h3>', html(roles));
   parts.push('<h3>End-to-end latency (ms)</h3>', html(latencyTable(s.transports)));
   parts.push('<h3>Server (measured from the server process)</h3>', html(serverTable(s.transports)));
+  const cluster = clusterTables(s.transports);
+  if (cluster) parts.push('<h3>Instances and Redis</h3>', html(cluster.processes), html(cluster.broker), `<p>${esc(CLUSTER_NOTE)}</p>`);
   const polling = pollingTable(s.transports);
   if (polling) parts.push('<h3>Polling</h3>', html(polling));
   parts.push('<h3>Do the three sources agree?</h3>', html(agreementTable(s.transports)));

@@ -4,6 +4,8 @@ import {
   accountingTable, agreementTable, headlineTable, latencyTable, ok, pollingTable, profileTable, reasons, rolesTable, serverTable, sweepTable, type Table,
 } from './tables.js';
 
+import { CLUSTER_NOTE, clusterTables } from './cluster.js';
+
 const md = (t: Table) => table(t.header, t.rows);
 
 function scenarioSection(s: ScenarioReport): string {
@@ -21,6 +23,8 @@ function scenarioSection(s: ScenarioReport): string {
   if (roles) out.push('### By role', '', md(roles), '');
   out.push('### End-to-end latency (ms, publisher `sentAt` → client receipt)', '', md(latencyTable(s.transports)), '');
   out.push('### Server (measured from the server process)', '', md(serverTable(s.transports)), '');
+  const cluster = clusterTables(s.transports);
+  if (cluster) out.push('### Instances and Redis', '', md(cluster.processes), '', md(cluster.broker), '', CLUSTER_NOTE, '');
   const polling = pollingTable(s.transports);
   if (polling) out.push('### Polling', '', md(polling), '');
   out.push('### Do the three sources agree?', '', md(agreementTable(s.transports)), '');

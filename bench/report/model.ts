@@ -101,6 +101,36 @@ export interface TransportResult {
   timeline: TimelinePoint[];
   /** Top functions of a server CPU profile, when one was taken. */
   profile?: { file: string; top: { fn: string; selfPercent: number }[] };
+  /** Several processes (`--broker redis`, `--instances N`): each instance and Redis on its own. */
+  cluster?: ClusterReport;
+}
+
+/** One process of a multi-instance run over the measured window. */
+export interface ProcessReport {
+  /** `instance 1`, ... or `redis`. */
+  name: string;
+  cpuSeconds: number;
+  cpuPercent: number;
+  /** This process' CPU per 1k deliveries: its own for an instance, all instances' for Redis. */
+  cpuSecondsPer1kDeliveries: number | null;
+  rssAfterBytes: number;
+  /** Deliveries written by this instance (null for Redis). */
+  delivered: number | null;
+  /** Publishes this instance accepted (null for Redis). */
+  published: number | null;
+  /** Open connections of the transport at the end of the window (null for Redis). */
+  connectionsAtEnd: number | null;
+}
+
+/** Instances, Redis and the broker's own histograms (summed over instances) of a multi-instance run. */
+export interface ClusterReport {
+  instances: ProcessReport[];
+  /** Null when Redis' pid is not readable here (or the broker is memory). */
+  redis: ProcessReport | null;
+  /** `rt_broker_publish_seconds`: the publish script's round trip, ms. */
+  brokerPublishMs: { count: number; p50: number | null; p99: number | null };
+  /** `rt_broker_delivery_lag_seconds`: accept on any instance -> arrival from Redis on each instance, ms. */
+  deliveryLagMs: { count: number; p50: number | null; p99: number | null };
 }
 
 /** One step of a sweep. */

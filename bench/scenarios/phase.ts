@@ -10,6 +10,7 @@ import { Progress } from '../progress.js';
 import type { TimelinePoint } from '../report/model.js';
 import type { MetricsSnapshot } from '../server-metrics.js';
 import type { ProcSample, ServerTarget } from '../server-process.js';
+import type { PartSample } from '../server-group.js';
 
 /** What every scenario gets from the CLI. */
 export interface RunContext {
@@ -34,6 +35,8 @@ export interface Mark {
   sample: ProcSample;
   metrics: MetricsSnapshot;
   ownCpu: number;
+  /** Each instance and Redis on its own, when the target has several processes. */
+  parts?: PartSample[];
 }
 
 /** Options of the client specs a phase makes. */
@@ -103,8 +106,8 @@ export class Phase {
 
   /** Reads CPU, RSS and the metrics now. */
   async mark(): Promise<Mark> {
-    const [sample, metrics] = await Promise.all([this.server.sample(), this.server.metrics()]);
-    return { at: Date.now(), sample, metrics, ownCpu: ownCpuSeconds() };
+    const [sample, metrics, parts] = await Promise.all([this.server.sample(), this.server.metrics(), this.server.parts?.()]);
+    return { at: Date.now(), sample, metrics, ownCpu: ownCpuSeconds(), ...(parts ? { parts } : {}) };
   }
 
   /** Begins the measured window. */

@@ -71,6 +71,8 @@ export async function roomRun(phase: Phase, p: RoomParams): Promise<TransportRes
     check('100 % delivery', a.delivered === a.expected && a.expected > 0, `${a.delivered} of ${a.expected}`),
     check('no gaps or duplicates', a.gaps === 0 && a.duplicates === 0, `${a.gaps} gaps, ${a.duplicates} duplicates, ${a.outOfOrder} out of order`),
   );
+  const lag = result.cluster?.deliveryLagMs;
+  if (lag && lag.count > 0) result.checks.push(check('accept → arrival from Redis p99 < 5 ms (every instance)', lag.p99 !== null && lag.p99 < 5, `p99 ${lag.p99} ms over ${lag.count} arrivals`));
   return result;
 }
 
@@ -161,7 +163,7 @@ export async function runRoom(ctx: RunContext): Promise<ScenarioReport> {
   return {
     ...ROOM,
     scenario: ROOM.name,
-    parameters: { ...p, sweep: ctx.args.sweep, repeat: ctx.args.repeat },
+    parameters: { ...p, sweep: ctx.args.sweep, repeat: ctx.args.repeat, broker: ctx.args.broker, instances: ctx.args.instances },
     startedAt,
     finishedAt: new Date().toISOString(),
     transports,

@@ -26,7 +26,9 @@ export async function runTransport(
   try {
     server = await ctx.startServer(serverEnv, name);
     const phase = new Phase(ctx, scenario, transport, server, label ? `${scenario} ${transport} ${label}` : undefined);
-    await ctx.pool.all({ op: 'begin', target: { host: server.host, port: server.port } });
+    // With several instances, load worker i connects to instance i % N (clients are split by worker).
+    const targets = server.targets?.() ?? [{ host: server.host, port: server.port }];
+    await ctx.pool.all((i) => ({ op: 'begin', target: targets[i % targets.length]! }));
     result = await body(phase);
   } catch (err) {
     await ctx.pool.all({ op: 'finish', heads: {} }).catch(() => undefined); // close whatever clients are left
