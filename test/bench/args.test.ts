@@ -46,3 +46,15 @@ test('refusals name the problem', () => {
   assert.throws(() => parseArgs(['room', '--url', 'http://10.0.0.1:80']), /loopback/);
   assert.equal(parseArgs(['all']).scenario, 'all');
 });
+
+test('--broker, --instances, --redis-url', () => {
+  const a = parseArgs(['room', '--broker', 'redis', '--instances', '3', '--redis-url', 'redis://localhost:6379']);
+  assert.deepEqual([a.broker, a.instances, a.redisUrl, a.workers], ['redis', 3, 'redis://127.0.0.1:6379', 3]);
+  assert.deepEqual([parseArgs(['room']).broker, parseArgs(['room']).instances], ['memory', 1]);
+  assert.equal(parseArgs(['room', '--broker', 'redis', '--instances', '2']).workers, 2);
+  assert.throws(() => parseArgs(['room', '--instances', '2']), /needs --broker redis/);
+  assert.throws(() => parseArgs(['room', '--broker', 'kafka']), /memory or redis/);
+  assert.throws(() => parseArgs(['room', '--broker', 'redis', '--instances', '2', '--workers', '3']), /multiple of --instances/);
+  assert.throws(() => parseArgs(['room', '--broker', 'redis', '--redis-url', 'redis://10.0.0.1:6379']), /loopback/);
+  assert.throws(() => parseArgs(['room', '--broker', 'redis', '--url', 'http://127.0.0.1:8080']), /cannot be combined with --url/);
+});
