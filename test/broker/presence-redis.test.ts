@@ -47,14 +47,14 @@ describe('RedisPresence', { skip: noRedisServer }, () => {
     const key = `${prefix}:{${group}}:presence`;
     const time = await raw!.time();
     const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-    await raw!.zadd(key, now + 400, 'crashed-instance|ghost|websocket', now - 1, 'older|stale|sse');
-    const live = await make({ leaseMs: 600, renewMs: 100 });
+    await raw!.zadd(key, now + 2000, 'crashed-instance|ghost|websocket', now - 1, 'older|stale|sse');
+    const live = await make({ leaseMs: 1000, renewMs: 100 });
     live.join(group, 'alive', 'sse');
     const reader = await make();
     await eventually(async () => (await reader.online(group)).length === 2, 3000, 'ghost and alive, not the stale one');
     assert.deepEqual((await reader.online(group)).map((e) => e.user), ['alive', 'ghost']);
     await eventually(async () => (await reader.online(group)).length === 1, 5000, 'the ghost lease ended');
-    await new Promise((r) => setTimeout(r, 1500)); // well past `alive`'s first lease: renewals kept it
+    await new Promise((r) => setTimeout(r, 1500)); // past `alive`'s first lease: renewals kept it
     assert.deepEqual(await reader.online(group), [{ user: 'alive', transport: 'sse' }]);
   });
 
