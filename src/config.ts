@@ -53,6 +53,10 @@ export interface Config {
   sseWriter: 'direct' | 'plugin';
   /** Drain time on SIGTERM before streams are closed (SHUTDOWN_GRACE_MS, default 5000). */
   shutdownGraceMs: number;
+  /** Most events one poll answer carries (POLL_MAX_EVENTS, default 1000, >= 1); `next` says where to resume. */
+  pollMaxEvents: number;
+  /** Linger of a woken long-poll before it answers, so it carries a burst (LONGPOLL_BATCH_MS, 0 = end of the turn). */
+  longpollBatchMs: number;
   /** Pino level (LOG_LEVEL, default info). */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -131,6 +135,7 @@ const KNOWN = [
   'SSE_HEARTBEAT_MS', 'WS_PING_MS', 'STOMP_HEARTBEAT_MS', 'MAX_CONNECTIONS', 'MAX_CONNECTIONS_PER_IP', 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 'MAX_LONGPOLLS_PER_GROUP', 'MAX_BUFFERED_BYTES', 'MAX_BODY_BYTES',
   'RATE_LIMIT_PER_SEC', 'AUTH_SECRET', 'STOMP_RELAY_URL', 'SSE_WRITER', 'SHUTDOWN_GRACE_MS', 'LOG_LEVEL',
   'PRESENCE_LEASE_MS', 'PRESENCE_RENEW_MS',
+  'POLL_MAX_EVENTS', 'LONGPOLL_BATCH_MS',
 ] as const;
 
 /**
@@ -164,6 +169,8 @@ export function loadConfig(env: Source = process.env, argv: readonly string[] = 
     stompRelayUrl: url(src, 'STOMP_RELAY_URL', undefined, ['stomp:', 'ws:', 'wss:', 'tcp:']),
     sseWriter: oneOf(src, 'SSE_WRITER', ['direct', 'plugin'], 'direct'),
     shutdownGraceMs: int(src, 'SHUTDOWN_GRACE_MS', 5000, 0, 600_000),
+    pollMaxEvents: int(src, 'POLL_MAX_EVENTS', 1000, 1, 1_000_000),
+    longpollBatchMs: int(src, 'LONGPOLL_BATCH_MS', 20, 0, 10_000),
     logLevel: oneOf(src, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };
   if (config.presenceRenewMs >= config.presenceLeaseMs) {

@@ -41,6 +41,8 @@ describe('loadConfig defaults', () => {
       stompRelayUrl: undefined,
       sseWriter: 'direct',
       shutdownGraceMs: 5000,
+      pollMaxEvents: 1000,
+      longpollBatchMs: 20,
       logLevel: 'info',
     });
   });
@@ -68,6 +70,7 @@ describe('loadConfig parses each variable', () => {
       RATE_LIMIT_PER_SEC: '20', AUTH_SECRET: 's3cret', STOMP_RELAY_URL: 'stomp://rabbit:61613', SSE_WRITER: 'plugin',
       SHUTDOWN_GRACE_MS: '0', LOG_LEVEL: 'silent',
       PRESENCE_LEASE_MS: '3000', PRESENCE_RENEW_MS: '1000',
+      POLL_MAX_EVENTS: '7', LONGPOLL_BATCH_MS: '0',
     });
     assert.deepEqual({ ...config }, {
       port: 9000, host: '127.0.0.1', broker: 'redis', redisUrl: 'rediss://cache:6380/1', redisCluster: true, historySize: 10,
@@ -75,6 +78,7 @@ describe('loadConfig parses each variable', () => {
       maxConnections: 5, maxConnectionsPerIp: 4, maxSubscriptionsPerConnection: 3, maxLongpollsPerGroup: 2, maxBufferedBytes: 2048, maxBodyBytes: 8192, rateLimitPerSec: 20, authSecret: 's3cret',
       stompRelayUrl: 'stomp://rabbit:61613', sseWriter: 'plugin', shutdownGraceMs: 0, logLevel: 'silent',
       presenceLeaseMs: 3000, presenceRenewMs: 1000,
+      pollMaxEvents: 7, longpollBatchMs: 0,
     });
   });
 

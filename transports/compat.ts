@@ -84,7 +84,7 @@ export default async function compat(app: FastifyInstance): Promise<void> {
       '/location/long/:id',
       { schema: { params: idParams, querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } } } } },
       async (request, reply) =>
-        longPoll(request, reply, { group: request.params.id, since: request.query.since, timeoutMs: SPRING_LONGPOLL_MS, user: request.principal?.user }),
+        longPoll(request, reply, { group: request.params.id, since: request.query.since, timeoutMs: SPRING_LONGPOLL_MS, user: request.principal?.user, nextOnly: true }),
     );
   });
 
