@@ -55,8 +55,9 @@ export const errorsPlugin = fp(
     // An upgrade refused with an HTTP answer (bad token, bad query, unknown path) leaves a socket that
     // Node no longer tracks as an HTTP connection: close it once the answer is out, or it stays open
     // for ever and app.close() waits on it. Accepted upgrades are hijacked and never reach onResponse.
-    app.addHook('onResponse', async (request) => {
+    app.addHook('onResponse', (request, _reply, done) => {
       if (request.headers.upgrade) request.raw.socket?.end();
+      done();
     });
     app.setNotFoundHandler((request, reply) =>
       sendError(reply, new HubError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`)),
