@@ -53,6 +53,13 @@ export class PollBodyCache {
     }
     return body;
   }
+
+  /** Groups held, and bodies held in all (bound checks). */
+  stats(): { groups: number; bodies: number } {
+    let bodies = 0;
+    for (const entry of this.groups.values()) bodies += entry.bySince.size;
+    return { groups: this.groups.size, bodies };
+  }
 }
 
 /** The poll body for a read, its events capped to `maxEvents` (the rest follows from `next`). */

@@ -1,10 +1,21 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, metricValue, until } from '../support/server.js';
+import { buildTestApp, startServer, metricValue, until } from '../support/server.js';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
 
 async function post(baseUrl: string, group: string, text = 'x'): Promise<number> {
   const res = await fetch(`${baseUrl}/groups/${group}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'chat', text }) });
   return ((await res.json()) as { seq: number }).seq;
+}
+
+/** Lets pending I/O and immediates run (no timers involved, so it works under mocked timers). */
+async function turns(predicate: () => boolean = () => false, max = 200): Promise<void> {
+  for (let i = 0; i < max && !predicate(); i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+function publishBurst(app: FastifyInstance, group: string, count: number) {
+  return Promise.all(Array.from({ length: count }, (_, i) => app.hub.publish(group, { type: 'chat', text: `b${i}` }, 'u1', 'http')));
 }
 
 describe('long polling', () => {
@@ -75,5 +86,81 @@ describe('long polling', () => {
     await app.close();
     assert.deepEqual(await pending, { events: [], next: 0 });
     assert.ok(Date.now() - started < 3000);
+  });
+
+  test('a waiter woken by a burst answers with every event after its cursor, next at the last', async (t) => {
+    const app = await buildTestApp(t, { longpollBatchMs: 0 });
+    await publishBurst(app, 'g', 2);
+    const pending = app.inject({ url: '/longpoll/groups/g?since=2&timeout=10000' });
+    await turns(() => app.hub.stats().subscriptions === 1);
+    assert.equal(app.hub.stats().subscriptions, 1);
+    await publishBurst(app, 'g', 5);
+    const body = (await pending).json() as { events: { seq: number }[]; next: number };
+    assert.deepEqual([body.events.map((e) => e.seq), body.next], [[3, 4, 5, 6, 7], 7]);
+    assert.equal(await metricValue(app, 'rt_events_delivered_total', { transport: 'long-polling' }), 5);
+  });
+
+  test('an answer carries at most POLL_MAX_EVENTS; the re-ask gets the rest from history', async (t) => {
+    const app = await buildTestApp(t, { longpollBatchMs: 0, pollMaxEvents: 3 });
+    const pending = app.inject({ url: '/longpoll/groups/g?since=0&timeout=10000' });
+    await turns(() => app.hub.stats().subscriptions === 1);
+    await publishBurst(app, 'g', 5);
+    const first = (await pending).json() as { events: { seq: number }[]; next: number };
+    assert.deepEqual([first.events.map((e) => e.seq), first.next], [[1, 2, 3], 3]);
+    const rest = (await app.inject({ url: `/longpoll/groups/g?since=${first.next}` })).json() as { events: { seq: number }[]; next: number };
+    assert.deepEqual([rest.events.map((e) => e.seq), rest.next], [[4, 5], 5]);
+    const old = (await app.inject({ url: '/longpoll/groups/g?since=0' })).json() as { events: { seq: number }[]; next: number };
+    assert.deepEqual([old.events.map((e) => e.seq), old.next], [[1, 2, 3], 3]);
+  });
+
+  test('a cursor with history is answered at once without registering a subscription', async (t) => {
+    const app = await buildTestApp(t);
+    await publishBurst(app, 'g', 3);
+    const subscribe = t.mock.method(app.hub, 'subscribe');
+    const body = (await app.inject({ url: '/longpoll/groups/g?since=1&timeout=10000' })).json() as { events: { seq: number }[]; next: number };
+    assert.deepEqual([body.events.map((e) => e.seq), body.next], [[2, 3], 3]);
+    const truncated = (await app.inject({ url: '/longpoll/groups/g?since=99' })).json() as { truncated?: boolean; next: number };
+    assert.deepEqual([truncated.truncated, truncated.next], [true, 3]);
+    assert.equal(subscribe.mock.callCount(), 0);
+    assert.deepEqual(app.hub.stats(), { groups: 0, subscriptions: 0 });
+    assert.equal(await metricValue(app, 'rt_connections_opened_total', { transport: 'long-polling' }), 0);
+    // A cursor at the head must wait, so it registers.
+    const pending = app.inject({ url: '/longpoll/groups/g?since=3&timeout=10000' });
+    await turns(() => app.hub.stats().subscriptions === 1);
+    assert.deepEqual([subscribe.mock.callCount(), app.hub.stats().subscriptions], [1, 1]);
+    await publishBurst(app, 'g', 1);
+    assert.deepEqual(((await pending).json() as { next: number }).next, 4);
+  });
+
+  test('the linger holds the answer LONGPOLL_BATCH_MS after the first event, and not much longer', async (t) => {
+    // Real timers with generous bounds: a timer never fires early (allow 1 ms of rounding) and the
+    // answer must come far sooner than the poll's own 30 s timeout.
+    const app = await buildTestApp(t, { longpollBatchMs: 300 });
+    let answeredAt = 0;
+    const pending = app.inject({ url: '/longpoll/groups/g?since=0&timeout=30000' }).then((res) => {
+      answeredAt = performance.now();
+      return res;
+    });
+    await turns(() => app.hub.stats().subscriptions === 1);
+    await publishBurst(app, 'g', 1);
+    const firstAt = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await publishBurst(app, 'g', 2);
+    const body = (await pending).json() as { events: { seq: number }[]; next: number };
+    assert.deepEqual([body.events.map((e) => e.seq), body.next], [[1, 2, 3], 3]);
+    assert.ok(answeredAt - firstAt >= 299, `answered ${answeredAt - firstAt} ms after the first event`);
+    assert.ok(answeredAt - firstAt < 10_000, `answered ${answeredAt - firstAt} ms after the first event`);
+  });
+
+  test('shutdown answers a lingering waiter with the events it holds', async () => {
+    const app = await buildApp({ logLevel: 'silent', longpollBatchMs: 10_000 }, { defaultMetrics: false });
+    const pending = app.inject({ url: '/longpoll/groups/g?since=0&timeout=30000' });
+    await turns(() => app.hub.stats().subscriptions === 1);
+    await publishBurst(app, 'g', 2);
+    const started = Date.now();
+    await app.close();
+    const body = (await pending).json() as { events: { seq: number }[]; next: number };
+    assert.deepEqual([body.events.map((e) => e.seq), body.next], [[1, 2], 2]);
+    assert.ok(Date.now() - started < 5000);
   });
 });
