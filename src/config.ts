@@ -170,7 +170,7 @@ export function loadConfig(env: Source = process.env, argv: readonly string[] = 
     sseWriter: oneOf(src, 'SSE_WRITER', ['direct', 'plugin'], 'direct'),
     shutdownGraceMs: int(src, 'SHUTDOWN_GRACE_MS', 5000, 0, 600_000),
     pollMaxEvents: int(src, 'POLL_MAX_EVENTS', 1000, 1, 1_000_000),
-    longpollBatchMs: int(src, 'LONGPOLL_BATCH_MS', 20, 0, 10_000),
+    longpollBatchMs: int(src, 'LONGPOLL_BATCH_MS', 50, 0, 10_000),
     logLevel: oneOf(src, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };
   if (config.presenceRenewMs >= config.presenceLeaseMs) {

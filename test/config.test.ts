@@ -42,7 +42,7 @@ describe('loadConfig defaults', () => {
       sseWriter: 'direct',
       shutdownGraceMs: 5000,
       pollMaxEvents: 1000,
-      longpollBatchMs: 20,
+      longpollBatchMs: 50,
       logLevel: 'info',
     });
   });
