@@ -6,7 +6,7 @@ import type { TransportMetrics } from '../src/metrics.js';
 import { HubError } from '../src/domain/errors.js';
 import { encodePollBody, nextCursor } from '../src/protocol/poll-codec.js';
 import { capEvents, PollBodyCache } from '../src/protocol/poll-cache.js';
-import { accountPoll, countResponseBytes } from './http-accounting.js';
+import { accountPoll, appLogger, countResponseBytes } from './http-accounting.js';
 
 /** Node's timers hold at most 2^31-1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -220,7 +220,7 @@ export default async function longPolling(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { group: string }; Querystring: { since?: number; timeout?: number; user?: string } }>(
     '/longpoll/groups/:group',
-    { schema: { params: groupParamsSchema, querystring: longPollQuerySchema } },
+    { schema: { params: groupParamsSchema, querystring: longPollQuerySchema }, childLoggerFactory: appLogger },
     async (request, reply) =>
       longPoll(request, reply, {
         group: request.params.group,
