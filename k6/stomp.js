@@ -5,7 +5,7 @@
 // spent; a setTimeout closes the socket if the server does not answer, so no VU hangs.
 // k6/websockets ignores its `protocols` argument, so no subprotocol is offered; the server accepts
 // none and negotiates the version from `accept-version`.
-import { WebSocket } from 'k6/websockets';
+import { OPEN, WebSocket } from './lib/websocket.js';
 import { clearTimeout, setTimeout } from 'k6/timers';
 import { groupFor, optionsFor, readConfig, userFor } from './lib/config.js';
 import { newWalker, stampedCommand, tryJson } from './lib/domain.js';
@@ -73,13 +73,13 @@ export function stompSession(groupPrefix) {
 
   /** @param {string} frame */
   const send = (frame) => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(frame);
+    if (ws.readyState === OPEN) ws.send(frame);
   };
 
   const endTimer = setTimeout(() => {
     ending = true;
     if (publisher) publisher.stop();
-    if (connected && ws.readyState === WebSocket.OPEN) {
+    if (connected && ws.readyState === OPEN) {
       // Graceful per the spec: DISCONNECT with a receipt, close on the RECEIPT or after 1 s.
       send(buildFrame('DISCONNECT', { receipt: BYE }));
       byeTimer = setTimeout(() => ws.close(), 1000);

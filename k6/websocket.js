@@ -1,9 +1,9 @@
-// Raw WebSocket on /ws with JSON ops (DESIGN.md §4), using k6/websockets, the non-blocking API
-// (it graduated from k6/experimental/websockets, which is deprecated; @types/k6 2.3 declares only
-// k6/websockets). One iteration is one connection: subscribe (resuming from the VU's cursor),
+// Raw WebSocket on /ws with JSON ops (docs/protocol.md), using k6/websockets, the non-blocking API
+// (named once, in lib/websocket.js, for the k6 releases that call it k6/experimental/websockets).
+// One iteration is one connection: subscribe (resuming from the VU's cursor),
 // publish every INTERVAL_MS with an ack, and close when SESSION_MS is spent. A setTimeout closes
 // the socket, so no VU hangs on an open socket; the iteration ends once the socket is closed.
-import { WebSocket } from 'k6/websockets';
+import { OPEN, WebSocket } from './lib/websocket.js';
 import { clearTimeout, setTimeout } from 'k6/timers';
 import { groupFor, optionsFor, readConfig, userFor } from './lib/config.js';
 import { newWalker, stampedCommand, tryJson } from './lib/domain.js';
@@ -78,7 +78,7 @@ export function websocketSession(groupPrefix) {
     const since = rec.tracker.cursor(group);
     ws.send(JSON.stringify(since === undefined ? { op: 'subscribe', group } : { op: 'subscribe', group, since }));
     publisher = startPublisher(cfg.intervalMs, () => {
-      if (ws.readyState !== WebSocket.OPEN) return;
+      if (ws.readyState !== OPEN) return;
       refs++;
       ws.send(JSON.stringify({ op: 'publish', group, event: stampedCommand(w, /** @type {'location'|'chat'} */ (cfg.eventType)), ref: `r${refs}` }));
     });

@@ -1,4 +1,4 @@
-// Delivery accounting from `seq`, the per-group cursor every transport shares (DESIGN.md §2).
+// Delivery accounting from `seq`, the per-group cursor every transport shares.
 // Pure: no k6 imports, so Node unit-tests it and every k6 script uses the same rules.
 //
 // A jump in `seq` does not count as a gap at once: the missing seqs wait in `pending` until either

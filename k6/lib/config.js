@@ -2,7 +2,7 @@
 // Node tests the shapes and thresholds that k6 will run. Bad values throw with the variable's name,
 // which k6 reports when it evaluates `options` in the init context.
 
-/** The closed transport union (DESIGN.md §9.7), used verbatim as the `transport` tag. */
+/** The closed transport union, used verbatim as the `transport` tag. */
 export const TRANSPORTS = ['short-polling', 'long-polling', 'sse', 'websocket', 'stomp'];
 
 /** Extra time a VU gets after its stage ends: a session's own budget plus closing handshakes. */

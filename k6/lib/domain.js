@@ -1,4 +1,4 @@
-// Publish commands (DESIGN.md §2), the same body on every transport. Pure: no k6 imports.
+// Publish commands (docs/protocol.md), the same body on every transport. Pure: no k6 imports.
 // A user walks around central Seoul (the published experiment's app shared locations there).
 
 /**

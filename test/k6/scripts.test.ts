@@ -58,9 +58,12 @@ test('only sse-xk6.js needs an extension; compare and the stock scripts use core
     const exts = specifiers(readFileSync(path.join(k6dir, f), 'utf8')).filter((s) => s.startsWith('k6/x/'));
     assert.deepEqual(exts, f === 'sse-xk6.js' ? ['k6/x/sse'] : [], f);
   }
-  const ws = specifiers(readFileSync(path.join(k6dir, 'websocket.js'), 'utf8'));
-  assert.ok(ws.includes('k6/websockets'), 'the current non-blocking WebSocket module');
-  assert.ok(!ws.includes('k6/experimental/websockets') && !ws.includes('k6/ws'));
+  const ws = specifiers(readFileSync(path.join(k6dir, 'lib/websocket.js'), 'utf8'));
+  assert.deepEqual(ws, ['k6/websockets'], 'the stable non-blocking WebSocket module, named in one place');
+  for (const f of files.filter((x) => x !== 'lib/websocket.js')) {
+    const specs = specifiers(readFileSync(path.join(k6dir, f), 'utf8'));
+    assert.ok(!specs.some((s) => /^k6\/(experimental\/)?websockets$|^k6\/ws$/.test(s)), `${f} names the WebSocket module itself`);
+  }
 });
 
 test('pure helpers import nothing from k6, only other pure helpers', () => {

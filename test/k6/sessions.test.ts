@@ -291,7 +291,7 @@ test('sse-xk6: the listener accounts the streamed events (stubbed k6/x/sse)', ()
   G.__ENV.SESSION_MS = '200';
   hub.publish(group, 'u1', { type: 'chat', text: 'before', sentAt: Date.now() });
   let opens = 0;
-  k6.stubs['k6/x/sse'].default.open = (url: string, _params: Any, setup: (c: Any) => void) => {
+  k6.stubs['k6/x/sse'].open = (url: string, _params: Any, setup: (c: Any) => void) => {
     const since = Number(new URL(url).searchParams.get('since'));
     const handlers: Record<string, (x?: Any) => void> = {};
     setup({ on: (name: string, fn: (x?: Any) => void) => { handlers[name] = fn; }, close: () => {} });
