@@ -85,3 +85,21 @@ export function exposedNames(text: string): Set<string> {
   }
   return names;
 }
+
+/**
+ * The series k6's Prometheus remote-write output makes of the scripts' custom metrics: a Counter
+ * `x` becomes `k6_x_total`; a Trend `x` becomes one gauge `k6_x_<stat>` per stat of
+ * K6_PROMETHEUS_RW_TREND_STATS as docker-compose.yml sets it (`p(99)` -> `p99`; time values in s).
+ */
+export function k6SeriesNames(metricsJs: string, compose: string): Set<string> {
+  const stats = /K6_PROMETHEUS_RW_TREND_STATS:\s*'?([^'\n]+)'?/.exec(compose)?.[1].split(',').map((s) => s.trim().replace(/^p\((\d+(?:\.\d+)?)\)$/, 'p$1').replace('.', '')) ?? ['p99'];
+  const out = new Set<string>();
+  for (const m of metricsJs.matchAll(/new (Counter|Trend|Gauge|Rate)\('([A-Za-z0-9_]+)'/g)) {
+    const [, kind, name] = m;
+    if (kind === 'Counter') out.add(`k6_${name}_total`);
+    else if (kind === 'Trend') for (const s of stats) out.add(`k6_${name}_${s}`);
+    else if (kind === 'Rate') out.add(`k6_${name}_rate`);
+    else out.add(`k6_${name}`);
+  }
+  return out;
+}
