@@ -2,7 +2,7 @@
  * Cheap reads of `seq` and `sentAt` from event bytes, without JSON.parse.
  *
  * Every event JSON the server writes starts with `{"seq":N,` (the broker puts seq first) and carries
- * `"sentAt":X` before `"data":` (key order group, type, user, at, sentAt, data; DESIGN.md section 2).
+ * `"sentAt":X` before `"data":` (key order group, type, user, at, sentAt, data; docs/protocol.md).
  * So one scanner serves a WebSocket frame, an SSE `data:` line, a STOMP body and a poll body alike:
  * find `{"seq":`, read digits, find `"sentAt":` before the next `"data":`. Ids cannot contain quotes and
  * the bench's own chat texts never contain these keys, so a false match is impossible here.

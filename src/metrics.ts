@@ -79,7 +79,7 @@ export class TransportMetrics {
   }
 }
 
-/** The registered metric families (DESIGN.md section 6). */
+/** The registered metric families (docs/observability.md). */
 function createMetricSet(registry: Registry) {
   const counter = (name: string, help: string, labels: string[]) => new FastCounter(name, help, labels, registry);
   return {

@@ -1,4 +1,4 @@
-// Configuration (DESIGN.md section 8): defaults, each variable parsed, bad values fail naming the
+// Configuration (docs/protocol.md, limits; README configuration): defaults, each variable parsed, bad values fail naming the
 // variable, --flags win over the environment, the result is frozen.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

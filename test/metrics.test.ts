@@ -1,4 +1,4 @@
-// Metrics (DESIGN.md section 6): every family registered, bound children per transport, and each
+// Metrics (docs/observability.md): every family registered, bound children per transport, and each
 // recording method moving the right series.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +22,7 @@ const event = (type: 'location' | 'chat', at: number): EncodedEvent =>
     : { seq: 1, group: 'g', type, user: 'u', at, data: { lat: 0, lng: 0 } }) as RtEvent);
 
 describe('registration', () => {
-  test('every metric family of DESIGN.md section 6 is registered with its labels', async () => {
+  test('every metric family is registered with its labels', async () => {
     const metrics = new Metrics({ defaultMetrics: false });
     const families: Record<string, string> = {
       rt_connections: 'gauge',

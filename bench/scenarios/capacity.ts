@@ -22,7 +22,7 @@ export const CAPACITY = {
   name: 'capacity',
   title: 'Capacity: idle connections held with heartbeats; polling requests/s',
   description:
-    'CONTEXT.md experiment 4 (20,000 connections against FastAPI + uvicorn, wrk): hold C idle connections per streaming transport ' +
+    'A published experiment (20,000 connections against FastAPI + uvicorn, wrk): hold C idle connections per streaming transport ' +
     '(and C waiting long-polls) for the hold time with heartbeats on, then prove each is alive with one event per group; memory per ' +
     'connection is (RSS held - RSS before connecting) / C. Short polling: closed-loop polls on K keep-alive connections, requests/s ' +
     'and round-trip percentiles, with a light background publisher.',

@@ -24,7 +24,7 @@ export const LOCATION = {
   name: 'location',
   title: 'Location sharing ramp: users come and go, each shares its position every 3 s',
   description:
-    'CONTEXT.md experiment 1 (Spring, k6, Prometheus): ramp to 300 users in 20 s, to the peak over 30 s, down to 0 in 10 s; ' +
+    'A published experiment (Spring, k6, Prometheus): ramp to 300 users in 20 s, to the peak over 30 s, down to 0 in 10 s; ' +
     '10 groups; every user shares its location every 3 s and receives its group\'s. Published at 10,000 users: WebSocket ' +
     'connect p95 25.8 s, STOMP 30 s, long polling 33 % failed checks. A leaving user reads its group\'s head and is owed exactly up to it.',
 };

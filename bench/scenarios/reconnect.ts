@@ -21,7 +21,7 @@ export const RECONNECT = {
   name: 'reconnect',
   title: 'Reconnect storm: everybody drops at once and resumes with its cursor',
   description:
-    'CONTEXT.md experiment 5 (NestJS + socket.io): reconnect success fell to 76 % with only 10 simultaneous reconnects. Here C ' +
+    'A published experiment (NestJS + socket.io): reconnect success fell to 76 % with only 10 simultaneous reconnects. Here C ' +
     'subscribers drop their connections at the same instant (no goodbye) a third of the way into a publishing run and reconnect ' +
     'at once with the highest seq they hold; publishing never stops. Measured: time until all are back, events lost (must be 0), duplicates.',
 };

@@ -19,7 +19,7 @@ export const ROOM = {
   name: 'room',
   title: 'Room fan-out: N users, everybody receives everything',
   description:
-    'CONTEXT.md experiment 2 (many-to-many chat): N users in one group each publish a chat event every I ms for D s; ' +
+    'A published experiment (many-to-many chat): N users in one group each publish a chat event every I ms for D s; ' +
     'output is N^2/I deliveries per ms. The published run aimed at 100 users x 1 msg/s = 10,000 deliveries/s and got 57 %. ' +
     'Each user publishes on its own transport (WebSocket/STOMP over the connection, the others with POST).',
 };

@@ -22,7 +22,7 @@ export const SLOW_CONSUMER = {
   name: 'slow-consumer',
   title: 'Slow consumers: some subscribers stop reading',
   description:
-    'CONTEXT.md experiment 5 asked for backpressure. In one group, some subscribers stop reading from their sockets while ' +
+    'A published experiment asked for backpressure. In one group, some subscribers stop reading from their sockets while ' +
     'publishing goes on with large chat events. Measured: whether the others keep their latency and get everything, how far ' +
     'server memory grows, what the server reports (slow_consumer cuts and dropped events), and whether the slow ones, once they ' +
     'read again, see the cut signal and resume by cursor without loss.',

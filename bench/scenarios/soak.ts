@@ -22,7 +22,7 @@ export const SOAK = {
   name: 'soak',
   title: 'Soak: connect, subscribe, leave, again, for minutes',
   description:
-    'CONTEXT.md experiment 5 found memory leaks from handlers left after disconnect. Users connect, subscribe, stay a moment ' +
+    'A published experiment found memory leaks from handlers left after disconnect. Users connect, subscribe, stay a moment ' +
     'and leave, over and over, while publishers keep their groups busy. Heap, RSS, handles and file descriptors are read ' +
     'after a warm-up and again after the soak (each after a quiet pause), and the connection gauge must return to 0.',
 };

@@ -34,7 +34,7 @@ export class MemoryBroker implements Broker {
 
   async publish(draft: EventDraft): Promise<EncodedEvent> {
     const log = this.log(draft.group);
-    const event = { seq: log.head + 1, ...draft } as RtEvent; // seq first, as in DESIGN.md's example
+    const event = { seq: log.head + 1, ...draft } as RtEvent; // seq first, as in docs/protocol.md's example
     const encoded = EncodedEvent.of(event);
     log.head = event.seq;
     log.ring[event.seq % log.ring.length] = encoded;

@@ -119,7 +119,7 @@ export class RedisBroker implements Broker {
       c.defineCommand('rtSnapshot', { numberOfKeys: 4, lua: SNAPSHOT_SCRIPT });
       c.defineCommand('rtTouch', { numberOfKeys: 4, lua: TOUCH_SCRIPT });
     }
-    // Subscribed groups must outlive GROUP_IDLE_MS without events (DESIGN.md: only groups with no
+    // Subscribed groups must outlive GROUP_IDLE_MS without events (docs/protocol.md: only groups with no
     // subscribers are evicted), so keep their keys alive well inside the expiry.
     this.keeper = setInterval(() => this.touchSubscribed(), Math.max(50, Math.floor(options.groupIdleMs / 3)));
     this.keeper.unref();

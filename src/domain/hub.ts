@@ -138,7 +138,7 @@ export class Hub {
   async publish(group: string, command: PublishCommand, user: string, source: PublishSource): Promise<EncodedEvent> {
     if (this.closing) throw new HubError('shutting_down', 'server is shutting down');
     const at = Date.now();
-    // Key order follows DESIGN.md's example: group, type, user, at, sentAt, data.
+    // Key order follows docs/protocol.md's example: group, type, user, at, sentAt, data.
     const draft: EventDraft =
       command.type === 'location'
         ? { group, type: 'location', user, at, ...sentAtOf(command), data: locationData(command) }

@@ -1,10 +1,10 @@
-// The one error table (DESIGN.md section 3): stable codes, their HTTP statuses, and toHubError
+// The one error table (docs/protocol.md, Errors): stable codes, their HTTP statuses, and toHubError
 // hiding internals.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ERROR_STATUS, HubError, errorBody, toHubError, type ErrorCode } from '../../src/domain/errors.js';
 
-// Verbatim from DESIGN.md section 3 (slow_consumer cuts a stream and has no listed status).
+// The error table of docs/protocol.md (slow_consumer cuts a stream; it is never an HTTP answer).
 const DESIGN_TABLE: Record<string, number> = {
   invalid_event: 400,
   invalid_group: 400,
@@ -25,7 +25,7 @@ const DESIGN_TABLE: Record<string, number> = {
 };
 
 describe('ERROR_STATUS', () => {
-  test('every code of DESIGN.md has exactly its status', () => {
+  test('every code of the error table has exactly its status', () => {
     for (const [code, status] of Object.entries(DESIGN_TABLE)) assert.equal(ERROR_STATUS[code as ErrorCode], status, code);
   });
 

@@ -1,4 +1,4 @@
-// Publish-command, id and cursor validation (DESIGN.md sections 2 and 3): every range boundary, no
+// Publish-command, id and cursor validation (docs/protocol.md): every range boundary, no
 // coercion in bodies, unknown fields, code-point text length, the id pattern, cursors, and error
 // messages that name the field.
 import { describe, test } from 'node:test';

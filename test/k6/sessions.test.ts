@@ -1,5 +1,5 @@
 // The real k6 scripts, run under Node by harness.ts against an in-memory server that follows
-// DESIGN.md §4 and the SSE limit/timeout extension. Checks the scripts' options, then sessions of
+// docs/protocol.md and the SSE limit/timeout extension. Checks the scripts' options, then sessions of
 // every transport: each event counted once across a reconnect, sockets closed on time (an
 // iteration ends only when nothing is pending), injected loss and duplicates reported.
 import { test } from 'node:test';

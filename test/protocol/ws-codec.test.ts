@@ -1,4 +1,4 @@
-// WebSocket JSON ops (DESIGN.md section 4): decoding every op, unknown_op for anything that is not a
+// WebSocket JSON ops (docs/protocol.md): decoding every op, unknown_op for anything that is not a
 // known op (plain text included), the error code of the first bad field, and the encoded replies.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -77,14 +77,22 @@ export function escapeHeader(value: string, version: StompVersion): string {
 }
 
 /**
- * Reads frames from WebSocket messages. Each message must carry whole frames (a missing final NUL is
- * added, so hand-typed frames work); a message that ends inside a frame — the symptom of a bad
- * `content-length` — is an error instead of a parser stalled for ever.
+ * Reads frames from WebSocket messages. A frame may arrive split over several messages (STOMP over
+ * WebSocket clients split large frames): the bytes of an unfinished frame wait in a per-connection
+ * buffer that never holds more than `maxFrameBytes`. Two allowances make frames typeable by hand
+ * (wscat sends each typed line as its own message, without its line end): a message with neither an
+ * EOL nor a NUL that arrives while a frame's headers are still open is one header line, and a frame
+ * without `content-length` whose message ends without a NUL ends there (the NUL is implied; a SEND
+ * that ends at its blank line takes the next message as its body). The first allowance means a
+ * client that splits inside a frame's first header lines must split after an EOL, not within a line
+ * that has none; clients split large frames, whose header lines are long behind them.
  */
 export class StompFrameReader {
   private readonly parser: Parser;
   private frames: IRawFrameType[] = [];
   private heartbeats = 0;
+  /** Bytes of a frame whose end has not arrived yet. */
+  private pending: Buffer = EMPTY;
 
   constructor(private readonly limits: { maxFrameBytes: number; maxHeaders: number }) {
     this.parser = new Parser(
@@ -93,21 +101,39 @@ export class StompFrameReader {
     );
   }
 
+  /** Bytes of an unfinished frame held for the next message. */
+  get buffered(): number {
+    return this.pending.length;
+  }
+
   /**
    * Parses one WebSocket message.
-   * @returns the raw frames it held and how many heart-beat EOLs
-   * @throws StompCodecError for oversized, truncated or malformed input
+   * @returns the raw frames it completed and how many heart-beat EOLs
+   * @throws StompCodecError for oversized or malformed input (the buffer is dropped)
    */
   push(message: Buffer): { frames: IRawFrameType[]; heartbeats: number } {
-    if (message.length > this.limits.maxFrameBytes) throw new StompCodecError('payload_too_large', `frame exceeds ${this.limits.maxFrameBytes} bytes`);
     this.frames = [];
     this.heartbeats = 0;
-    checkContentLengths(message);
+    if (this.pending.length + message.length > this.limits.maxFrameBytes) {
+      this.pending = EMPTY;
+      throw new StompCodecError('payload_too_large', `frame exceeds ${this.limits.maxFrameBytes} bytes`);
+    }
+    if (!headersClosed(this.pending) && message.indexOf(LF) === -1 && message.indexOf(0) === -1) message = Buffer.concat([message, LF_BUF]);
+    const input = this.pending.length === 0 ? message : Buffer.concat([this.pending, message]);
+    let split: { complete: Buffer; rest: Buffer };
+    try {
+      split = splitComplete(input, this.limits.maxFrameBytes);
+    } catch (err) {
+      this.pending = EMPTY;
+      throw err;
+    }
+    this.pending = split.rest.length === 0 ? EMPTY : Buffer.from(split.rest); // a copy: the message buffer is not ours to keep
     // Parser copies typed arrays into a Uint8Array; the cast only satisfies its declared type.
-    this.parser.parseChunk(message as unknown as ArrayBuffer, true);
+    if (split.complete.length > 0) this.parser.parseChunk(split.complete as unknown as ArrayBuffer, false);
     if (!isParserIdle(this.parser)) {
       resetParser(this.parser);
-      throw new StompCodecError('invalid_request', 'frame not complete within its message (bad content-length, or a header line without a colon)');
+      this.pending = EMPTY;
+      throw new StompCodecError('invalid_request', 'frame not complete (a header line without a colon?)');
     }
     for (const frame of this.frames) {
       if (frame.headers.length > this.limits.maxHeaders) throw new StompCodecError('invalid_request', `more than ${this.limits.maxHeaders} headers`);
@@ -171,34 +197,55 @@ function resetParser(parser: Parser): void {
   (parser as unknown as ParserInternals)._initState();
 }
 
-// A negative or non-numeric content-length would make the parser count down for ever, and a short one
-// would swallow bytes silently; refuse both up front. Only each frame's header section is scanned
-// (bodies may contain anything). Lines may end in LF or CRLF (STOMP 1.2).
-function checkContentLengths(message: Buffer): void {
-  if (message.indexOf('content-length:') === -1) return;
-  const text = message.toString('latin1');
+const EMPTY = Buffer.alloc(0);
+const LF = 0x0a;
+const LF_BUF = Buffer.from([LF]);
+
+/** True when the frame begun in `pending` (after any heart-beat EOLs) has its blank line. */
+function headersClosed(pending: Buffer): boolean {
+  return pending.length > 0 && /\r?\n\r?\n/.test(pending.toString('latin1').replace(/^[\r\n]+/, ''));
+}
+
+/**
+ * Splits input into whole frames (each ending in NUL; an implied NUL is added) followed by the start
+ * of an unfinished one. A negative or non-numeric content-length would make the parser count down for
+ * ever, and one that does not end at a NUL would swallow bytes silently: both are refused, and one
+ * that announces a frame over the cap is refused before its body is waited for. Only
+ * header sections are scanned (bodies may contain anything). Lines may end in LF or CRLF (STOMP 1.2).
+ */
+function splitComplete(input: Buffer, maxFrameBytes: number): { complete: Buffer; rest: Buffer } {
+  const text = input.toString('latin1');
   const headerEnd = /\r?\n\r?\n/g;
+  const parts: Buffer[] = [];
   let at = 0;
-  while (at < text.length) {
+  let done = 0; // input[0, done) is whole frames and EOLs
+  for (;;) {
+    while (at < text.length && (text[at] === '\n' || text[at] === '\r' || text[at] === '\0')) at++;
+    if (at > done) parts.push(input.subarray(done, at));
+    done = at;
+    if (at >= text.length) break;
     headerEnd.lastIndex = at;
     const end = headerEnd.exec(text);
-    const headerBlock = end ? text.slice(at, end.index) : text.slice(at);
-    const bodyStart = end ? end.index + end[0].length : text.length;
-    const match = /(?:^|\n)content-length:([^\n\r]*)/.exec(headerBlock);
+    if (!end) break; // headers still open: wait for the rest
+    const bodyStart = end.index + end[0].length;
+    const match = /(?:^|\n)content-length:([^\n\r]*)/.exec(text.slice(at, end.index));
     if (match) {
       if (!/^\d{1,9}$/.test(match[1]!)) throw new StompCodecError('invalid_request', `content-length must be a non-negative integer, got '${match[1]}'`);
-      const length = Number(match[1]);
-      if (!end || bodyStart + length > text.length) throw new StompCodecError('invalid_request', 'content-length runs past the end of the message');
-      // A missing NUL right at the end of the message is added later; anywhere else it must follow the body.
-      if (bodyStart + length < text.length && text[bodyStart + length] !== '\0') {
-        throw new StompCodecError('invalid_request', 'content-length does not match the body (no NUL after it)');
-      }
-      at = bodyStart + length + 1;
+      const stop = bodyStart + Number(match[1]);
+      if (stop + 1 - at > maxFrameBytes) throw new StompCodecError('payload_too_large', `frame exceeds ${maxFrameBytes} bytes (content-length)`);
+      if (stop > text.length) break; // the body is still arriving
+      if (stop < text.length && text[stop] !== '\0') throw new StompCodecError('invalid_request', 'content-length does not match the body (no NUL after it)');
+      parts.push(input.subarray(at, stop), NUL); // a NUL right at the end of the message is implied
+      at = stop + 1;
     } else {
       const nul = text.indexOf('\0', bodyStart);
-      if (nul === -1) return;
-      at = nul + 1;
+      // A typed SEND sends its body as the next line: a SEND whose message ends at its blank line waits for it.
+      if (nul === -1 && bodyStart === text.length && /^SEND\r?\n/.test(text.slice(at, at + 6))) break;
+      const stop = nul === -1 ? text.length : nul;
+      parts.push(input.subarray(at, stop), NUL);
+      at = stop + 1;
     }
-    while (at < text.length && (text[at] === '\n' || text[at] === '\r' || text[at] === '\0')) at++;
+    done = Math.min(at, text.length);
   }
+  return { complete: parts.length === 1 ? parts[0]! : Buffer.concat(parts), rest: input.subarray(done) };
 }

@@ -1,4 +1,4 @@
-// STOMP frame codec (DESIGN.md section 4, "Known library edges"): version and heart-beat negotiation,
+// STOMP frame codec (docs/protocol.md, STOMP; the @stomp/stompjs edges in codec.ts): version and heart-beat negotiation,
 // per-version header escaping, the bounded frame reader on top of @stomp/stompjs's Parser, and the
 // pre-encoded MESSAGE frame.
 import { describe, test } from 'node:test';
@@ -147,7 +147,7 @@ describe('StompFrameReader.push', () => {
 
   test('negative, non-numeric, too-large or overrunning content-length is invalid_request, never a stall', () => {
     const reader = new StompFrameReader(limits);
-    for (const cl of ['-1', 'abc', '', '1.5', '9999999999', '100']) {
+    for (const cl of ['-1', 'abc', '', '1.5', '9999999999', '3']) {
       codecError(() => reader.push(buf(`SEND\ndestination:/x\ncontent-length:${cl}\n\nhello\0`)), 'invalid_request', /content-length/);
       recovers(reader);
     }
@@ -159,13 +159,48 @@ describe('StompFrameReader.push', () => {
     recovers(reader);
   });
 
-  test('reader detects truncation: header line without colon, or a message ending mid-frame', () => {
+  test('reader detects a header line without a colon instead of stalling', () => {
     // Pins the one place we read @stomp/stompjs Parser internals (its idle state).
     const reader = new StompFrameReader(limits);
-    for (const text of ['SEND\nno-colon-here\n\nbody\0', 'SEND\ndestination:/x\n', 'SEND', `${VALID}SEND\ndest`]) {
-      codecError(() => reader.push(buf(text)), 'invalid_request', /not complete/);
-      recovers(reader);
+    codecError(() => reader.push(buf('SEND\nno-colon-here\n\nbody\0')), 'invalid_request', /not complete/);
+    recovers(reader);
+  });
+
+  test('a frame split over several messages at any byte is buffered until it is whole', () => {
+    const text = `${VALID}SEND\ndestination:/app/groups/g2\ncontent-length:5\n\nhel\0o\0`;
+    // From 5 on: a first piece with no EOL at all ('SEND' cut short) counts as a typed line.
+    for (let cut = 5; cut < text.length; cut++) {
+      const reader = new StompFrameReader(limits);
+      const a = reader.push(buf(text.slice(0, cut)));
+      const b = reader.push(buf(text.slice(cut)));
+      const frames = [...a.frames, ...b.frames].map((f) => decodeFrame(f, '1.2'));
+      assert.deepEqual(frames.map((f) => f.headers.get('destination')), ['/app/groups/g1', '/app/groups/g2'], `cut at ${cut}`);
+      assert.equal(frames[1]!.body, 'hel\0o');
+      assert.equal(reader.buffered, 0);
     }
+  });
+
+  test('lines typed one per message (wscat) make frames: a line without EOL is a header line, an empty one ends the headers', () => {
+    const reader = new StompFrameReader(limits);
+    const got: string[] = [];
+    for (const line of ['CONNECT', 'accept-version:1.2', '', 'SEND', 'destination:/app/groups/g1', '', '{"type":"chat","text":"hi"}']) {
+      for (const f of reader.push(buf(line)).frames) {
+        const d = decodeFrame(f, '1.2');
+        got.push(`${d.command} ${[...d.headers].map(([k, v]) => `${k}=${v}`).join(',')} ${d.body}`);
+      }
+    }
+    assert.deepEqual(got, ['CONNECT accept-version=1.2 ', 'SEND destination=/app/groups/g1 {"type":"chat","text":"hi"}']);
+  });
+
+  test('the buffer of an unfinished frame is bounded by maxFrameBytes, then dropped', () => {
+    const reader = new StompFrameReader({ maxFrameBytes: 64, maxHeaders: 16 });
+    reader.push(buf('SEND\ndestination:/x\ncontent-length:20\n\n'));
+    assert.ok(reader.buffered > 0);
+    codecError(() => reader.push(buf('x'.repeat(30))), 'payload_too_large');
+    assert.equal(reader.buffered, 0);
+    recovers(reader);
+    codecError(() => reader.push(buf('SEND\ncontent-length:100\n\n')), 'payload_too_large', /content-length/);
+    assert.equal(reader.buffered, 0, 'a frame announced over the cap is refused before its body is waited for');
   });
 
   test('more than maxHeaders headers is an error', () => {

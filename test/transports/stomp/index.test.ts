@@ -23,6 +23,40 @@ describe('STOMP endpoint', () => {
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'invalid_request');
   });
 
+  test('frames typed line by line, one WebSocket message per line as wscat sends them (the README example)', async (t) => {
+    const { wsUrl } = await startServer(t);
+    const peer = new RawStomp(`${wsUrl}/stomp`);
+    t.after(() => peer.close());
+    const lines = ['CONNECT', 'accept-version:1.2', '',
+      'SUBSCRIBE', 'id:0', 'destination:/topic/groups.typed', 'since:0', 'receipt:r1', '',
+      'SEND', 'destination:/app/groups/typed', 'receipt:r2', '', '{"type":"chat","text":"hi"}'];
+    for (const line of lines) await peer.send(line);
+    assert.equal((await peer.next('CONNECTED')).headers.get('version'), '1.2');
+    const receipts = async () => { await peer.next('MESSAGE'); return peer.all('RECEIPT').map((f) => [f.headers.get('receipt-id'), f.headers.get('seq')]); };
+    assert.deepEqual(await receipts(), [['r1', '0'], ['r2', '1']]);
+    assert.equal(JSON.parse(peer.all('MESSAGE')[0]!.body).data.text, 'hi');
+    assert.deepEqual(peer.all('ERROR'), []);
+  });
+
+  test('a frame split at arbitrary bytes over several messages is reassembled', async (t) => {
+    const { wsUrl } = await startServer(t);
+    const peer = new RawStomp(`${wsUrl}/stomp`);
+    t.after(() => peer.close());
+    const text = `${connectFrame()}SUBSCRIBE\nid:0\ndestination:/topic/groups.split\nreceipt:r1\n\n\0`;
+    // Cut 2 bytes after every EOL; a piece with no EOL at all joins the next (a header-section piece
+    // without one is read as a typed line; see StompFrameReader).
+    const pieces: string[] = [];
+    let piece = '';
+    for (const [i, ch] of [...text].entries()) {
+      piece += ch;
+      if (text[i - 2] === '\n' && /[\n\0]/.test(piece)) { pieces.push(piece); piece = ''; }
+    }
+    pieces.push(piece);
+    assert.ok(pieces.length > 5);
+    for (const p of pieces) await peer.send(p);
+    assert.equal((await peer.next('RECEIPT')).headers.get('receipt-id'), 'r1');
+  });
+
   test('@stomp/stompjs Client: subscribe, send with receipt, MESSAGE headers', async (t) => {
     const { wsUrl, app } = await startServer(t);
     const subscriber = new StompClient(wsUrl);
