@@ -8,6 +8,11 @@ import { TRANSPORTS } from './domain/events.js';
 type EventType = 'location' | 'chat';
 type PollResult = 'events' | 'empty' | 'timeout';
 
+/** Transports that answer polls: only they get `rt_poll_requests_total` rows up front. */
+const POLLING: ReadonlySet<TransportName> = new Set(['short-polling', 'long-polling']);
+/** Transports that keep a stream a slow consumer can be cut from: `rt_dropped_events_total{reason="slow_consumer"}` starts at 0. */
+const STREAMING: ReadonlySet<TransportName> = new Set(['sse', 'websocket', 'stomp']);
+
 /** Latency buckets (seconds): sub-millisecond loopback up to the long-poll ceiling. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -21,7 +26,7 @@ export class TransportMetrics {
   private readonly bytes: CounterChild;
   private readonly connections: Gauge.Internal<string>;
   private readonly opened: CounterChild;
-  private readonly polls: Record<PollResult, CounterChild>;
+  private polls: Record<PollResult, CounterChild> | undefined;
   private readonly closedByReason = new Map<string, CounterChild>();
   private readonly droppedByReason = new Map<string, CounterChild>();
 
@@ -35,7 +40,16 @@ export class TransportMetrics {
     this.bytes = set.bytes.child(t);
     this.connections = set.connections.labels(t);
     this.opened = set.opened.child(t);
-    this.polls = { events: set.polls.child(t, 'events'), empty: set.polls.child(t, 'empty'), timeout: set.polls.child(t, 'timeout') };
+    // Rows a transport can never move would only export zeros: poll rows exist for the polling
+    // transports, and a streaming transport's slow_consumer drop row exists from the start so that a
+    // rate over it reads 0, not "no data", until the first cut.
+    if (POLLING.has(t)) this.polls = this.bindPolls();
+    if (STREAMING.has(t)) this.droppedByReason.set('slow_consumer', set.dropped.child(t, 'slow_consumer'));
+  }
+
+  private bindPolls(): Record<PollResult, CounterChild> {
+    const t = this.transport;
+    return { events: this.set.polls.child(t, 'events'), empty: this.set.polls.child(t, 'empty'), timeout: this.set.polls.child(t, 'timeout') };
   }
 
   /** One event handed to a socket: counts it and observes accept -> written latency. */
@@ -65,7 +79,7 @@ export class TransportMetrics {
 
   /** A poll answered, with its result. */
   poll(result: PollResult): void {
-    this.polls[result].value++;
+    (this.polls ??= this.bindPolls())[result].value++;
   }
 
   /**

@@ -123,6 +123,14 @@ describe('TransportMetrics', () => {
     assert.equal(await value(metrics, 'rt_poll_requests_total', { transport: 'short-polling', result: 'empty' }), 1);
   });
 
+  test('rows a transport cannot move are not exported; slow_consumer drops start at 0 on streams', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    const text = await metrics.registry.metrics();
+    const rows = (name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`));
+    assert.deepEqual([...new Set(rows('rt_poll_requests_total').map((l) => /transport="([^"]+)"/.exec(l)![1]))].sort(), ['long-polling', 'short-polling']);
+    assert.deepEqual(rows('rt_dropped_events_total').sort(), ['sse', 'stomp', 'websocket'].map((t) => `rt_dropped_events_total{transport="${t}",reason="slow_consumer"} 0`));
+  });
+
   test('dropped counts events by reason', async () => {
     const metrics = new Metrics({ defaultMetrics: false });
     metrics.transport('websocket').dropped('slow_consumer', 5);

@@ -226,6 +226,8 @@ function splitComplete(input: Buffer, maxFrameBytes: number): { complete: Buffer
     if (at >= text.length) break;
     headerEnd.lastIndex = at;
     const end = headerEnd.exec(text);
+    const nulInHeaders = text.indexOf('\0', at);
+    if (nulInHeaders !== -1 && (!end || nulInHeaders < end.index)) throw new StompCodecError('invalid_request', 'frame ended (NUL) before the blank line after its headers');
     if (!end) break; // headers still open: wait for the rest
     const bodyStart = end.index + end[0].length;
     const match = /(?:^|\n)content-length:([^\n\r]*)/.exec(text.slice(at, end.index));
