@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import websocketPlugin from '@fastify/websocket';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { Hub } from './domain/hub.js';
@@ -22,6 +22,7 @@ import websocket from '../transports/websocket.js';
 import stomp from '../transports/stomp/index.js';
 import compat from '../transports/compat.js';
 import demo from '../transports/demo.js';
+import { loggerOptions } from './log-format.js';
 
 /** Paths whose WebSocket upgrade speaks STOMP (and so negotiates a STOMP subprotocol). */
 const STOMP_PATHS = new Set(['/stomp', '/location']);
@@ -87,7 +88,9 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
   const hub = new Hub(broker, { published: (event, source) => metrics.published(event, source) }, presence);
 
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    logger: loggerOptions(config),
+    // A line per request costs CPU on every poll; LOG_LEVEL=debug (or trace) brings them back.
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     bodyLimit: config.maxBodyBytes,
     forceCloseConnections: true,
     return503OnClosing: true,

@@ -59,6 +59,8 @@ export interface Config {
   longpollBatchMs: number;
   /** Pino level (LOG_LEVEL, default info). */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Log lines (LOG_FORMAT): `json` (pino), `pretty` (one human line each), `auto` (pretty on a TTY, else json). */
+  logFormat: 'auto' | 'json' | 'pretty';
 }
 
 /** Thrown for a bad configuration value; the message names the variable. */
@@ -136,6 +138,7 @@ const KNOWN = [
   'RATE_LIMIT_PER_SEC', 'AUTH_SECRET', 'STOMP_RELAY_URL', 'SSE_WRITER', 'SHUTDOWN_GRACE_MS', 'LOG_LEVEL',
   'PRESENCE_LEASE_MS', 'PRESENCE_RENEW_MS',
   'POLL_MAX_EVENTS', 'LONGPOLL_BATCH_MS',
+  'LOG_FORMAT',
 ] as const;
 
 /**
@@ -172,6 +175,7 @@ export function loadConfig(env: Source = process.env, argv: readonly string[] = 
     pollMaxEvents: int(src, 'POLL_MAX_EVENTS', 1000, 1, 1_000_000),
     longpollBatchMs: int(src, 'LONGPOLL_BATCH_MS', 50, 0, 10_000),
     logLevel: oneOf(src, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    logFormat: oneOf(src, 'LOG_FORMAT', ['auto', 'json', 'pretty'], 'auto'),
   };
   if (config.presenceRenewMs >= config.presenceLeaseMs) {
     throw new ConfigError('PRESENCE_RENEW_MS', `must be less than PRESENCE_LEASE_MS (${config.presenceLeaseMs}), got ${config.presenceRenewMs}`);

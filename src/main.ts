@@ -37,7 +37,26 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   // Node's default accept backlog (511) overflows in a reconnect storm of thousands of clients (measured
   // by the bench's reconnect scenario); the kernel still caps it at net.core.somaxconn.
-  await app.listen({ port: config.port, host: config.host, backlog: 4096 });
+  const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = (port: number) => `http://${shown}:${port}`;
+  try {
+    await app.listen({
+      port: config.port,
+      host: config.host,
+      backlog: 4096,
+      // Fastify's own "listening" line, made the one start-up line a person needs.
+      listenTextResolver: (address) => {
+        const port = Number(new URL(address).port);
+        return `realtime-arena listening on ${address} · broker ${config.broker} · auth ${config.authSecret ? 'on' : 'off'} · demo ${url(port)}/ · metrics ${url(port)}/metrics`;
+      },
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') console.error(`realtime-arena: port ${config.port} is in use; set PORT`);
+    else if (code === 'EADDRNOTAVAIL') console.error(`realtime-arena: cannot listen on ${config.host}; set HOST`);
+    else console.error(`realtime-arena: cannot listen: ${(err as Error).message}`);
+    process.exit(2);
+  }
 }
 
 void main();

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { openStream } from './support/raw-http.js';
 
 
@@ -27,7 +28,63 @@ function start(args: string[], env: Record<string, string> = {}) {
   return { child, exited, output: () => output };
 }
 
+/** Polls GET /healthz until it answers, for at most ~20 s. */
+async function healthy(port: number): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 describe('main', () => {
+  test('npm start is one node process: its start line, no line per request, and SIGTERM to it stops the server within the grace', { timeout: 60000 }, async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+    assert.equal(pkg.scripts.start, 'node --import tsx src/main.ts', 'no tsx CLI (or npm) process in between to swallow the signal');
+    const port = await freePort();
+    // Exactly what `npm start -- --port P --host 127.0.0.1` runs, as the process the signal goes to.
+    const [cmd, ...args] = pkg.scripts.start.split(' ');
+    assert.equal(cmd, 'node');
+    const child = spawn(process.execPath, [...args, '--port', String(port), '--host', '127.0.0.1'], {
+      env: { ...process.env, LOG_LEVEL: 'info', LOG_FORMAT: 'pretty', SHUTDOWN_GRACE_MS: '1000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+    try {
+      assert.ok(await healthy(port), `server did not start: ${output}`);
+      for (let i = 0; i < 5; i++) await fetch(`http://127.0.0.1:${port}/poll/groups/g?since=0`);
+      const lines = output.trim().split('\n');
+      assert.equal(lines.length, 1, `one line at start-up, none per request:\n${output}`);
+      assert.match(lines[0]!, new RegExp(`INFO realtime-arena listening on http://127\\.0\\.0\\.1:${port} · broker memory · auth off · demo http://127\\.0\\.0\\.1:${port}/ · metrics http://127\\.0\\.0\\.1:${port}/metrics`));
+      const started = Date.now();
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      assert.equal(code, 0);
+      assert.ok(Date.now() - started < 1000 + 2000, 'within SHUTDOWN_GRACE_MS plus the 2 s hard stop');
+      assert.equal(await fetch(`http://127.0.0.1:${port}/healthz`).then(() => 'up', () => 'down'), 'down');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('a busy port says so and exits 2, like a configuration error', { timeout: 30000 }, async () => {
+    const blocker = createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const run = start(['--port', String(port), '--host', '127.0.0.1']);
+      const [code] = await run.exited;
+      assert.equal(code, 2);
+      assert.equal(run.output().trim(), `realtime-arena: port ${port} is in use; set PORT`);
+    } finally {
+      blocker.close();
+    }
+  });
+
   test('a bad variable or flag stops start-up with a message naming it', async () => {
     for (const [args, env, name] of [[['--port', 'abc'], {}, 'PORT'], [[], { BROKER: 'kafka' }, 'BROKER'], [['--nope', '1'], {}, 'NOPE']] as const) {
       const run = start([...args], { ...env });
