@@ -8,6 +8,12 @@ import { openStream } from './support/raw-http.js';
 import { RawStomp, connectFrame } from './support/raw-stomp.js';
 
 describe('app', () => {
+  test('inject with cookies works on the cookie 1.x that package.json overrides for Node 20', async (t) => {
+    const app = await buildTestApp(t);
+    const res = await app.inject({ url: '/healthz', cookies: { a: 'b c' } });
+    assert.equal(res.statusCode, 200);
+  });
+
   test('/healthz, /readyz, /metrics, the demo page and the 404 shape', async (t) => {
     const app = await buildTestApp(t);
     assert.deepEqual((await app.inject({ url: '/healthz' })).json(), { status: 'ok' });
