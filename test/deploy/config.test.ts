@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { dashboard, dashboardExprs, expandGrafanaVars, metricNames, readRepo, recordingRules, root } from './promql.js';
+import { skipNotice } from '../support/skip-notice.js';
 
 const PROMTOOL = '/usr/bin/promtool';
-const noPromtool = existsSync(PROMTOOL) ? false : `${PROMTOOL} not installed (Debian package prometheus)`;
+const noPromtool = skipNotice(existsSync(PROMTOOL) ? false : `${PROMTOOL} not installed (Debian package prometheus)`);
 
 /** Runs promtool; on failure the assertion message carries promtool's own output. */
 function promtool(...args: string[]): void {

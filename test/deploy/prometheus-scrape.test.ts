@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../../src/app.js';
 import { root } from './promql.js';
+import { skipNotice } from '../support/skip-notice.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const EVENTS = 5;
@@ -65,7 +66,7 @@ function subscribe(url: string): Promise<{ received: () => number; close: () => 
 
 test('a real Prometheus scrape counts 5 events x 2 SSE subscribers as 10 sse deliveries', async (t) => {
   if (!existsSync(PROMETHEUS)) {
-    t.skip(`${PROMETHEUS} not installed (Debian package prometheus)`);
+    t.skip(skipNotice(`${PROMETHEUS} not installed (Debian package prometheus)`));
     return;
   }
   const cleanups: (() => unknown)[] = [];

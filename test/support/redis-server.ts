@@ -7,13 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { skipNotice } from './skip-notice.js';
+
 const run = promisify(execFile);
 
 /** A reason to skip when redis-server is not installed, else false. */
-export const noRedisServer: string | false = await run('redis-server', ['--version']).then(
-  () => false,
+export const noRedisServer: string | false = skipNotice(await run('redis-server', ['--version']).then(
+  () => false as const,
   () => 'redis-server not installed (Debian package redis-server)',
-);
+));
 
 /** A TCP port nobody listens on right now. */
 export async function freePort(): Promise<number> {
