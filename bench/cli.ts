@@ -107,11 +107,23 @@ async function main(): Promise<void> {
   }
   const { report, outDir } = await runBench(args, argv);
   process.stdout.write(`\n${summaryTable(report)}\nreports: ${outDir}/report.{json,md,html}\n`);
+  const missed = missedChecks(report);
+  if (missed.length > 0) {
+    process.stdout.write(`${missed.length} check(s) missed:\n${missed.map((m) => `  ${m}`).join('\n')}\n`);
+    process.exitCode = 3; // 1 = the bench itself failed, 2 = usage
+  }
+}
+
+/** Every check that did not hold, as `scenario transport: name (detail)`; the bench exits 3 when any did. */
+export function missedChecks(report: BenchReport): string[] {
+  return report.scenarios.flatMap((s) =>
+    s.transports.flatMap((t) => (t.checks ?? []).filter((c) => !c.ok).map((c) => `${s.scenario} ${t.transport}: ${c.name} (${c.detail})`)),
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('bench/cli.ts')) {
   main().then(
-    () => process.exit(0),
+    () => process.exit(process.exitCode ?? 0),
     (err: unknown) => {
       process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
       process.exit(1);

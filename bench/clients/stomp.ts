@@ -116,7 +116,8 @@ export class StompClient extends WsBackedClient {
     if (this.conn !== conn) return;
     this.isOpen = false;
     // An ERROR frame already reported why (slow_consumer, ...); a silent close is a lost connection.
-    if (!this.closing && code !== 4008 && code !== 1008) this.ctx.onError(this, `ws_close_${code}`);
+    if (this.reportCutAfterStall(conn, code)) void 0;
+    else if (!this.closing && code !== 4008 && code !== 1008) this.ctx.onError(this, `ws_close_${code}`);
     this.failWaiters('closed');
   }
 

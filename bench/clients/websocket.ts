@@ -89,6 +89,7 @@ export class WebSocketClient extends WsBackedClient {
     this.isOpen = false;
     // 4008 = cut as a slow consumer; anything else we did not ask for is a lost connection.
     if (code === 4008) this.ctx.onError(this, 'slow_consumer');
+    else if (this.reportCutAfterStall(conn, code)) void 0;
     else if (!this.closing) this.ctx.onError(this, `ws_close_${code}`);
     this.failWaiters('closed');
   }

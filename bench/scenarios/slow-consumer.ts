@@ -75,7 +75,11 @@ async function slowRun(phase: Phase, p: SlowParams): Promise<TransportResult> {
   // paused peer never answers, so ws waits its 30 s close timeout): count cuts by the dropped
   // counter, which the server bumps at the cut itself, and report both.
   const cut = counter(during, 'rt_dropped_events_total');
-  const signals = merged.errors.slow_consumer ?? 0;
+  // Seen by a slow client: the server's own signal (close 4008, STOMP ERROR, SSE error event) when
+  // it got through, or the connection ending without a close frame once the client read again.
+  const explicitSignals = merged.errors.slow_consumer ?? 0;
+  const droppedSignals = merged.errors.cut_after_stall ?? 0;
+  const signals = explicitSignals + droppedSignals;
   const rssGrowth = phase.progress.peakRssBytes - before.sample.rssBytes;
   const result = buildResult(phase, merged, {
     parameters: { ...p },
@@ -88,6 +92,8 @@ async function slowRun(phase: Phase, p: SlowParams): Promise<TransportResult> {
       closedAsSlowAtEnd: counter(after, 'rt_connections_closed_total'),
       droppedCounterAtEnd: counter(after, 'rt_dropped_events_total'),
       cutSignalsSeenByClients: signals,
+      cutSignalsExplicit: explicitSignals,
+      cutSignalsAsDroppedConnection: droppedSignals,
       reopened: reopened.reduce((a, r) => a + r.reopened, 0),
       serverRssGrowthBytes: rssGrowth,
     },
@@ -97,7 +103,7 @@ async function slowRun(phase: Phase, p: SlowParams): Promise<TransportResult> {
   const bound = p.slow * p.maxBufferedBytes * 2 + 64 * 1024 * 1024;
   result.checks.push(
     check('healthy subscribers got everything', !!healthy && healthy.delivered === healthy.expected && healthy.duplicates === 0, healthy ? `${healthy.delivered} of ${healthy.expected}, ${healthy.duplicates} duplicates` : 'no data'),
-    check('server cut the slow consumers', cut >= p.slow && signals >= p.slow, `rt_dropped_events_total{reason="slow_consumer"} +${cut}; ${signals} cut signals seen by the ${p.slow} slow clients`),
+    check('server cut the slow consumers', cut >= p.slow && signals >= p.slow, `rt_dropped_events_total{reason="slow_consumer"} +${cut}; ${signals} cut signals seen by the ${p.slow} slow clients (${explicitSignals} slow_consumer, ${droppedSignals} connection ended after the stall)`),
     check('server memory bounded', rssGrowth <= bound, `RSS grew ${(rssGrowth / 1048576).toFixed(1)} MB (bound ${(bound / 1048576).toFixed(0)} MB = 2 x slow x MAX_BUFFERED_BYTES + 64 MB)`),
     check(
       'slow consumers resumed by cursor without loss',
