@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { groupParamsSchema } from '../src/domain/schemas.js';
+import { cursorParamSchema, groupParamsSchema } from '../src/domain/schemas.js';
 import { HubError } from '../src/domain/errors.js';
 import type { PublishCommand } from '../src/domain/events.js';
 import { parsePublishCommand, validatePublishCommand } from '../src/domain/validate.js';
@@ -82,7 +82,7 @@ export default async function compat(app: FastifyInstance): Promise<void> {
     countResponseBytes(longPollContext, app.metrics.transport('long-polling'));
     longPollContext.get<{ Params: { id: string }; Querystring: { since?: number } }>(
       '/location/long/:id',
-      { schema: { params: idParams, querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } } } } },
+      { schema: { params: idParams, querystring: { type: 'object', properties: { since: cursorParamSchema } } } },
       async (request, reply) =>
         longPoll(request, reply, { group: request.params.id, since: request.query.since, timeoutMs: SPRING_LONGPOLL_MS, user: request.principal?.user, nextOnly: true }),
     );

@@ -179,7 +179,8 @@ export default async function sse(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const lastEventId = request.headers['last-event-id'];
       if (Array.isArray(lastEventId)) throw new HubError('invalid_cursor', 'one Last-Event-ID header at most');
-      const since = lastEventId !== undefined ? parseCursor(lastEventId) : request.query.since;
+      // An EventSource that reset its last event ID sends none; an empty header means the same.
+      const since = lastEventId !== undefined && lastEventId !== '' ? parseCursor(lastEventId) : request.query.since;
       const { limit, timeout, user } = request.query;
       return open(request, reply, { group: request.params.group, since, user: request.principal?.user ?? user, limit, timeoutMs: timeout });
     },

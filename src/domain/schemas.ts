@@ -3,14 +3,22 @@
  * publish bodies through the same compiled validator (see validate.ts). No shape check is hand-written.
  */
 
+import { CURSOR_PATTERN } from './cursor.js';
+
 /** Group, user and clientId pattern. */
 export const ID_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
 
 /** A group or user id. */
 export const idSchema = { type: 'string', pattern: ID_PATTERN } as const;
 
-/** A cursor: the last seq the client has (0 = from the beginning). */
+/** A cursor in a JSON op (WebSocket): the last seq the client has (0 = from the beginning), an integer. */
 export const cursorSchema = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+
+/**
+ * A cursor in a query string: decimal digits only, at most 2^53-1 (the `cursor` keyword checks the
+ * value and turns it into a number for the handler). Never coerced, so `%20`, `0x1`, `1e3`, `+1` fail.
+ */
+export const cursorParamSchema = { type: 'string', pattern: CURSOR_PATTERN, cursor: true } as const;
 
 /** Fields every publish command may carry. `finite` rejects the Infinity that `1e400` parses to. */
 const commonCommandFields = {
@@ -67,14 +75,14 @@ export const groupParamsSchema = {
 /** Querystring of the poll routes (and `?user=`, `?since=` on streams). */
 export const cursorQuerySchema = {
   type: 'object',
-  properties: { since: cursorSchema, user: idSchema },
+  properties: { since: cursorParamSchema, user: idSchema },
 } as const;
 
 /** Querystring of long polling: the cursor plus `timeout` in ms (1..60000). */
 export const longPollQuerySchema = {
   type: 'object',
   properties: {
-    since: cursorSchema,
+    since: cursorParamSchema,
     user: idSchema,
     timeout: { type: 'integer', minimum: 1, maximum: 60000 },
   },
@@ -87,7 +95,7 @@ export const longPollQuerySchema = {
 export const sseQuerySchema = {
   type: 'object',
   properties: {
-    since: cursorSchema,
+    since: cursorParamSchema,
     user: idSchema,
     limit: { type: 'integer', minimum: 1, maximum: 100000 },
     timeout: { type: 'integer', minimum: 1, maximum: 3600000 },

@@ -1,7 +1,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { HubError, type ErrorCode } from './errors.js';
-import { ID_PATTERN, cursorSchema, publishCommandSchema } from './schemas.js';
+import { ID_PATTERN, publishCommandSchema } from './schemas.js';
 import type { PublishCommand } from './events.js';
+import { cursorFrom } from './cursor.js';
 
 // Two compilers: bodies are strict (a "1" where a number belongs is a wrong type), while params and
 // querystrings arrive as strings and must be coerced.
@@ -19,6 +20,24 @@ function makeAjv(coerceTypes: boolean): Ajv {
       return false;
     },
   });
+  // `cursor: true` applies the one cursor rule (cursor.ts) and hands the handler a number: a query
+  // string's digits become the integer, so no Ajv coercion ever reads ' ', '0x1' or '1e3' as a cursor.
+  ajv.addKeyword({
+    keyword: 'cursor',
+    modifying: true,
+    errors: true,
+    validate: function cursor(this: unknown, _schema: boolean, data: unknown, _parent?: object, cxt?: { parentData: Record<string | number, unknown>; parentDataProperty: string | number }) {
+      const value = cursorFrom(data);
+      if (value !== undefined) {
+        if (cxt && typeof data === 'string') cxt.parentData[cxt.parentDataProperty] = value;
+        return true;
+      }
+      (cursor as unknown as { errors: Partial<ErrorObject>[] }).errors = [
+        { keyword: 'cursor', message: 'must be decimal digits only, at most 2^53-1', params: {} },
+      ];
+      return false;
+    },
+  });
   return ajv;
 }
 
@@ -27,7 +46,6 @@ const coercingAjv = makeAjv(true);
 
 const publishValidator = strictAjv.compile<PublishCommand>(publishCommandSchema);
 const idRegExp = new RegExp(ID_PATTERN);
-const cursorValidator = coercingAjv.compile(cursorSchema);
 
 /** Compiles a schema for a parsed body (strict types), as WebSocket and STOMP frames are. */
 export function compileBodySchema<T>(schema: object): ValidateFunction<T> {
@@ -56,7 +74,7 @@ export function describeAjvError(error: ErrorObject | undefined, whole = 'body')
     case 'exclusiveMinimum':
       return `${field} ${error.message}`;
     case 'pattern':
-      return `${field} must match ${ID_PATTERN}`;
+      return field === 'since' ? 'since must be decimal digits only, at most 2^53-1' : `${field} must match ${ID_PATTERN}`;
     default:
       return `${field} ${error.message ?? 'is invalid'}`;
   }
@@ -104,13 +122,14 @@ export function checkUser(user: unknown): string {
 }
 
 /**
- * Parses a cursor given as a number or a decimal string (`since`, `Last-Event-ID`, STOMP header).
- * @returns the cursor, or undefined when absent
+ * Parses a cursor with the one rule (cursor.ts): a decimal string (`Last-Event-ID`, STOMP `since`
+ * header) or a JSON integer.
+ * @returns the cursor, or undefined when absent (`undefined`/`null`; an empty string is malformed)
  * @throws HubError `invalid_cursor` when malformed
  */
 export function parseCursor(value: unknown): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const candidate = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof candidate === 'number' && cursorValidator(candidate)) return candidate;
-  throw new HubError('invalid_cursor', 'cursor must be a non-negative integer seq');
+  if (value === undefined || value === null) return undefined;
+  const cursor = cursorFrom(value);
+  if (cursor !== undefined) return cursor;
+  throw new HubError('invalid_cursor', 'cursor must be decimal digits only, at most 2^53-1');
 }

@@ -173,7 +173,7 @@ describe('checkGroup / checkUser', () => {
 describe('parseCursor', () => {
   test('absent is undefined', () => {
     assert.equal(parseCursor(undefined), undefined);
-    assert.equal(parseCursor(''), undefined);
+    assert.equal(parseCursor(null), undefined);
   });
 
   test('non-negative integers as numbers or decimal strings', () => {
@@ -185,7 +185,7 @@ describe('parseCursor', () => {
   });
 
   test('malformed cursors are invalid_cursor', () => {
-    for (const value of ['-1', '1.5', 'abc', '5abc', '0x10', '1e3', -1, 1.5, 2 ** 60, '99999999999999999999', Infinity, NaN, true, {}, [1]]) {
+    for (const value of ['', ' 5', '5 ', '+1', '0b11', '0o3', '-1', '1.5', 'abc', '5abc', '0x10', '1e3', -1, 1.5, 2 ** 60, '99999999999999999999', Infinity, NaN, true, {}, [1]]) {
       throwsHub(() => parseCursor(value), 'invalid_cursor', /cursor/);
     }
   });
@@ -198,6 +198,7 @@ describe('compileRouteValidator', () => {
     assert.equal(validate(query), true);
     assert.equal(query.since, 5);
     assert.equal(validate({ since: '-1' }), false);
+    for (const since of [' ', '', '0x1', '1e3', '+1', '1.0', '9007199254740992']) assert.equal(validate({ since }), false, JSON.stringify(since));
     assert.equal(validate({ since: 'abc' }), false);
   });
 

@@ -50,6 +50,15 @@ describe('Spring comparison compatibility', () => {
     assert.deepEqual(events.map((e) => [e.user, e.data.text]), [['anonymous', undefined], ['kim', 'hi'], ['anonymous', 'hello']]);
   });
 
+  test('the long poll takes the same strict cursor', async (t) => {
+    const { baseUrl } = await startServer(t);
+    for (const since of ['%20', '0x1', '1e3', '%2B1', '1.0']) {
+      const res = await fetch(`${baseUrl}/location/long/g1?since=${since}`);
+      assert.equal(res.status, 400, since);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'invalid_cursor', since);
+    }
+  });
+
   test('the long poll times out after 10 s with an empty answer', { timeout: 15000 }, async (t) => {
     const { baseUrl } = await startServer(t);
     const started = Date.now();

@@ -67,6 +67,16 @@ describe('long polling', () => {
     assert.ok(Date.now() - started < 2000);
   });
 
+  test('a loose cursor is invalid_cursor, never a full replay', async (t) => {
+    const { baseUrl } = await startServer(t);
+    await post(baseUrl, 'g');
+    for (const since of ['%20', '%0A', '0x1', '0b11', '0o3', '1e3', '%2B1', '1.0', '']) {
+      const res = await fetch(`${baseUrl}/longpoll/groups/g?since=${since}&timeout=50`);
+      assert.equal(res.status, 400, since);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'invalid_cursor', since);
+    }
+  });
+
   test('a client that goes away releases its slot and subscription', async (t) => {
     const { baseUrl, app } = await startServer(t);
     const abort = new AbortController();

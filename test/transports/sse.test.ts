@@ -94,6 +94,10 @@ describe('SSE', () => {
     const cases: [string, Record<string, string>, string][] = [
       ['/sse/groups/g?since=x', {}, 'invalid_cursor'],
       ['/sse/groups/g', { 'last-event-id': 'abc' }, 'invalid_cursor'],
+      ['/sse/groups/g?since=%20', {}, 'invalid_cursor'],
+      ['/sse/groups/g?since=1e3', {}, 'invalid_cursor'],
+      ['/sse/groups/g', { 'last-event-id': '0x1' }, 'invalid_cursor'],
+      ['/sse/groups/g', { 'last-event-id': '+1' }, 'invalid_cursor'],
       ['/sse/groups/bad%20g', {}, 'invalid_group'],
       ['/sse/groups/g?limit=0', {}, 'invalid_request'],
     ];

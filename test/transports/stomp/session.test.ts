@@ -55,6 +55,7 @@ describe('STOMP session', () => {
     ['SEND without destination', 'SEND\n\n{}\0', 'invalid_request'],
     ['SUBSCRIBE without id (1.2)', 'SUBSCRIBE\ndestination:/topic/groups.g\n\n\0', 'invalid_request'],
     ['a malformed since', 'SUBSCRIBE\nid:1\ndestination:/topic/groups.g\nsince:abc\n\n\0', 'invalid_cursor'],
+    ...['1e3', '0x1', '+1', '1.0', ' 1', ''].map((since): [string, string, string] => [`since '${since}'`, `SUBSCRIBE\nid:1\ndestination:/topic/groups.g\nsince:${since}\n\n\0`, 'invalid_cursor']),
     ['UNSUBSCRIBE of an unknown id', 'UNSUBSCRIBE\nid:nope\n\n\0', 'not_subscribed'],
     ['a transaction', 'BEGIN\ntransaction:t1\n\n\0', 'invalid_request'],
     ['a negative content-length', 'SEND\ndestination:/app/groups/g\ncontent-length:-5\n\n{}\0', 'invalid_request'],
