@@ -57,6 +57,10 @@ export interface Config {
   pollMaxEvents: number;
   /** Linger of a woken long-poll before it answers, so it carries a burst (LONGPOLL_BATCH_MS, 0 = end of the turn). */
   longpollBatchMs: number;
+  /** Time to receive a request's headers and body, then 408 and close (REQUEST_TIMEOUT_MS, default 10000). */
+  requestTimeoutMs: number;
+  /** Requests one HTTP socket may have in flight (pipelined) before it is closed (MAX_PIPELINED_REQUESTS, 16). */
+  maxPipelinedRequests: number;
   /** Pino level (LOG_LEVEL, default info). */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Log lines (LOG_FORMAT): `json` (pino), `pretty` (one human line each), `auto` (pretty on a TTY, else json). */
@@ -137,7 +141,7 @@ const KNOWN = [
   'SSE_HEARTBEAT_MS', 'WS_PING_MS', 'STOMP_HEARTBEAT_MS', 'MAX_CONNECTIONS', 'MAX_CONNECTIONS_PER_IP', 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 'MAX_LONGPOLLS_PER_GROUP', 'MAX_BUFFERED_BYTES', 'MAX_BODY_BYTES',
   'RATE_LIMIT_PER_SEC', 'AUTH_SECRET', 'STOMP_RELAY_URL', 'SSE_WRITER', 'SHUTDOWN_GRACE_MS', 'LOG_LEVEL',
   'PRESENCE_LEASE_MS', 'PRESENCE_RENEW_MS',
-  'POLL_MAX_EVENTS', 'LONGPOLL_BATCH_MS',
+  'POLL_MAX_EVENTS', 'LONGPOLL_BATCH_MS', 'REQUEST_TIMEOUT_MS', 'MAX_PIPELINED_REQUESTS',
   'LOG_FORMAT',
 ] as const;
 
@@ -174,6 +178,8 @@ export function loadConfig(env: Source = process.env, argv: readonly string[] = 
     shutdownGraceMs: int(src, 'SHUTDOWN_GRACE_MS', 5000, 0, 600_000),
     pollMaxEvents: int(src, 'POLL_MAX_EVENTS', 1000, 1, 1_000_000),
     longpollBatchMs: int(src, 'LONGPOLL_BATCH_MS', 50, 0, 10_000),
+    requestTimeoutMs: int(src, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
+    maxPipelinedRequests: int(src, 'MAX_PIPELINED_REQUESTS', 16, 1, 10_000),
     logLevel: oneOf(src, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     logFormat: oneOf(src, 'LOG_FORMAT', ['auto', 'json', 'pretty'], 'auto'),
   };

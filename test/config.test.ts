@@ -43,6 +43,8 @@ describe('loadConfig defaults', () => {
       shutdownGraceMs: 5000,
       pollMaxEvents: 1000,
       longpollBatchMs: 50,
+      requestTimeoutMs: 10_000,
+      maxPipelinedRequests: 16,
       logLevel: 'info',
       logFormat: 'auto',
     });
@@ -71,7 +73,7 @@ describe('loadConfig parses each variable', () => {
       RATE_LIMIT_PER_SEC: '20', AUTH_SECRET: 's3cret', STOMP_RELAY_URL: 'stomp://rabbit:61613', SSE_WRITER: 'plugin',
       SHUTDOWN_GRACE_MS: '0', LOG_LEVEL: 'silent', LOG_FORMAT: 'json',
       PRESENCE_LEASE_MS: '3000', PRESENCE_RENEW_MS: '1000',
-      POLL_MAX_EVENTS: '7', LONGPOLL_BATCH_MS: '0',
+      POLL_MAX_EVENTS: '7', LONGPOLL_BATCH_MS: '0', REQUEST_TIMEOUT_MS: '2000', MAX_PIPELINED_REQUESTS: '4',
     });
     assert.deepEqual({ ...config }, {
       port: 9000, host: '127.0.0.1', broker: 'redis', redisUrl: 'rediss://cache:6380/1', redisCluster: true, historySize: 10,
@@ -79,7 +81,7 @@ describe('loadConfig parses each variable', () => {
       maxConnections: 5, maxConnectionsPerIp: 4, maxSubscriptionsPerConnection: 3, maxLongpollsPerGroup: 2, maxBufferedBytes: 2048, maxBodyBytes: 8192, rateLimitPerSec: 20, authSecret: 's3cret',
       stompRelayUrl: 'stomp://rabbit:61613', sseWriter: 'plugin', shutdownGraceMs: 0, logLevel: 'silent', logFormat: 'json',
       presenceLeaseMs: 3000, presenceRenewMs: 1000,
-      pollMaxEvents: 7, longpollBatchMs: 0,
+      pollMaxEvents: 7, longpollBatchMs: 0, requestTimeoutMs: 2000, maxPipelinedRequests: 4,
     });
   });
 
@@ -108,6 +110,9 @@ describe('bad values throw ConfigError naming the variable', () => {
     [{ PORT: '-1' }, 'PORT'],
     [{ PORT: '80.5' }, 'PORT'],
     [{ BROKER: 'kafka' }, 'BROKER'],
+    [{ POLL_MAX_EVENTS: '0' }, 'POLL_MAX_EVENTS'],
+    [{ REQUEST_TIMEOUT_MS: '10' }, 'REQUEST_TIMEOUT_MS'],
+    [{ MAX_PIPELINED_REQUESTS: '0' }, 'MAX_PIPELINED_REQUESTS'],
     [{ REDIS_URL: 'not-a-url' }, 'REDIS_URL'],
     [{ REDIS_URL: 'http://cache:6379' }, 'REDIS_URL'],
     [{ REDIS_CLUSTER: 'maybe' }, 'REDIS_CLUSTER'],

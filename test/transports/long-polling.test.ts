@@ -67,6 +67,17 @@ describe('long polling', () => {
     assert.ok(Date.now() - started < 2000);
   });
 
+  test('POLL_MAX_EVENTS caps an answer from history; next goes on from the last event carried', async (t) => {
+    const { baseUrl } = await startServer(t, { pollMaxEvents: 3 });
+    for (let i = 0; i < 7; i++) await post(baseUrl, 'g');
+    const first = (await (await fetch(`${baseUrl}/longpoll/groups/g?since=0`)).json()) as { events: { seq: number }[]; next: number };
+    assert.deepEqual([first.events.map((e) => e.seq), first.next], [[1, 2, 3], 3]);
+    const second = (await (await fetch(`${baseUrl}/longpoll/groups/g?since=${first.next}`)).json()) as { events: { seq: number }[]; next: number };
+    assert.deepEqual([second.events.map((e) => e.seq), second.next], [[4, 5, 6], 6]);
+    const compat = (await (await fetch(`${baseUrl}/location/long/g?since=0`)).json()) as { events: unknown[]; next: number };
+    assert.deepEqual([compat.events.length, compat.next], [3, 3], 'the compatibility long poll too');
+  });
+
   test('a loose cursor is invalid_cursor, never a full replay', async (t) => {
     const { baseUrl } = await startServer(t);
     await post(baseUrl, 'g');

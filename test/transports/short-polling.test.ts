@@ -34,6 +34,20 @@ describe('short polling', () => {
     assert.deepEqual(unknown, { events: [], next: 0, truncated: true });
   });
 
+  test('POLL_MAX_EVENTS caps one answer; next tells where to go on, and nothing is lost', async (t) => {
+    const app = await buildTestApp(t, { pollMaxEvents: 4 });
+    await publish(app, 'g', 10);
+    const seen: number[] = [];
+    let since = 0;
+    for (let i = 0; i < 5 && seen.length < 10; i++) {
+      const body = (await app.inject({ url: `/poll/groups/g?since=${since}` })).json();
+      assert.ok(body.events.length <= 4);
+      seen.push(...body.events.map((e: { seq: number }) => e.seq));
+      since = body.next;
+    }
+    assert.deepEqual(seen, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
   test('malformed cursors and groups get the error shape', async (t) => {
     const app = await buildTestApp(t);
     for (const since of ['-1', 'abc', '1.5', '99999999999999999999', '%20', '%09', '%0A', '', '0x1', '0b11', '0o3', '1e3', '%2B1', '1.0']) {
