@@ -13,6 +13,7 @@ import { Metrics, metricsPlugin } from './metrics.js';
 import { hubPlugin } from './hub-plugin.js';
 import { errorsPlugin } from './errors-plugin.js';
 import { authPlugin } from './auth-plugin.js';
+import { httpGuardPlugin, TIMEOUT_CHECK_MS } from './http-guard.js';
 import { chooseStompSubprotocol } from '../transports/stomp/codec.js';
 import httpApi from '../transports/http-api.js';
 import shortPolling from '../transports/short-polling.js';
@@ -92,6 +93,8 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
     // A line per request costs CPU on every poll; LOG_LEVEL=debug (or trace) brings them back.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     bodyLimit: config.maxBodyBytes,
+    requestTimeout: config.requestTimeoutMs,
+    http: { connectionsCheckingInterval: TIMEOUT_CHECK_MS },
     forceCloseConnections: true,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
@@ -100,6 +103,7 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
   await app.register(errorsPlugin);
   await app.register(metricsPlugin, { metrics });
   await app.register(hubPlugin, { hub, broker, presence, config });
+  await app.register(httpGuardPlugin);
   await app.register(authPlugin, { secret: config.authSecret });
   await app.register(websocketPlugin, {
     // The default preClose closes every socket with no code before the transports can say why;

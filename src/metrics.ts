@@ -108,6 +108,7 @@ function createMetricSet(registry: Registry) {
     dropped: counter('rt_dropped_events_total', 'Events not delivered, by reason', ['transport', 'reason']),
     brokerPublish: new FastHistogram('rt_broker_publish_seconds', 'Broker publish duration', ['broker'], [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registry),
     brokerErrors: counter('rt_broker_errors_total', 'Broker operations that failed', ['broker']),
+    httpSocketsClosed: counter('rt_http_sockets_closed_total', 'TCP sockets the server refused or closed for a limit, by reason', ['reason']),
     brokerLag: new FastHistogram('rt_broker_delivery_lag_seconds', 'Server accept (on any instance) to arrival from the broker here', ['broker'], LATENCY_BUCKETS, registry),
   };
 }
@@ -136,6 +137,16 @@ export class Metrics {
     let child = this.publishedBySource.get(key);
     if (!child) this.publishedBySource.set(key, (child = this.set.published.child(source, event.event.type)));
     child.value++;
+  }
+
+  /** A TCP socket refused or closed by a limit (`too_many_connections`, `pipeline_limit`, `slow_consumer`, `request_timeout`). */
+  httpSocketClosed(reason: string): void {
+    this.set.httpSocketsClosed.child(reason).inc();
+  }
+
+  /** Reports the open TCP sockets (every kind: idle, reading, streaming, upgraded) as `rt_http_sockets`, read at scrape. */
+  watchHttpSockets(count: () => number): void {
+    new Gauge({ name: 'rt_http_sockets', help: 'Open TCP sockets counted against MAX_CONNECTIONS', registers: [this.registry], collect() { this.set(count()); } });
   }
 
   /** The cross-instance delivery lag histogram of one broker, bound once: call it with seconds. */

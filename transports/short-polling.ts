@@ -21,6 +21,8 @@ export default async function shortPolling(app: FastifyInstance): Promise<void> 
       const { group } = request.params;
       const since = request.query.since;
       const history = await app.hub.read(group, since);
+      // A pipelining socket cut while this read ran (too many answers queued): build nothing for it.
+      if (request.raw.socket?.destroyed) return reply.hijack();
       accountPoll(metrics, capEvents(history.events, maxEvents), false);
       return reply.type('application/json; charset=utf-8').send(bodies.body(group, since, history));
     },

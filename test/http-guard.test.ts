@@ -1,0 +1,135 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import type { FastifyInstance } from 'fastify';
+import { startServer, metricValue, until } from './support/server.js';
+
+/** Publishes `n` chat events of about `size` characters to a group, straight through the Hub. */
+async function fill(app: FastifyInstance, group: string, n: number, size: number): Promise<void> {
+  for (let i = 0; i < n; i++) await app.hub.publish(group, { type: 'chat', text: `${i} ${'x'.repeat(size)}` }, 'filler', 'http');
+}
+
+/** A raw TCP client that reads nothing (its receive buffer fills, then the server's send buffer). */
+async function rawSocket(port: number, localAddress = '127.0.0.1'): Promise<net.Socket> {
+  const socket = net.connect({ port, host: '127.0.0.1', localAddress });
+  socket.on('error', () => {});
+  await once(socket, 'connect');
+  return socket;
+}
+
+/** Resolves when the socket is closed, whatever the error (ECONNRESET, EPIPE) that came with it. */
+const closed = (socket: net.Socket) => new Promise<void>((resolve) => socket.once('close', () => resolve()));
+const portOf = (baseUrl: string) => Number(new URL(baseUrl).port);
+const pollsAnswered = (app: FastifyInstance) => metricValue(app, 'rt_poll_requests_total', { transport: 'short-polling', result: 'events' });
+const closedFor = (app: FastifyInstance, reason: string) => metricValue(app, 'rt_http_sockets_closed_total', { reason });
+
+describe('HTTP socket guard', () => {
+  test('pipelined short polls past MAX_PIPELINED_REQUESTS close the socket; the answers built stay bounded', { timeout: 30_000 }, async (t) => {
+    const { app, baseUrl } = await startServer(t, { historySize: 200, maxPipelinedRequests: 8 });
+    await fill(app, 'big', 200, 900);
+    const attacker = await rawSocket(portOf(baseUrl));
+    attacker.pause();
+    attacker.write('GET /poll/groups/big?since=0 HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(2000));
+    await closed(attacker);
+    assert.equal(await closedFor(app, 'pipeline_limit'), 1);
+    assert.ok((await pollsAnswered(app)) <= 8, `at most MAX_PIPELINED_REQUESTS answers built, got ${await pollsAnswered(app)}`);
+    const bystander = await fetch(`${baseUrl}/poll/groups/big?since=199`);
+    assert.equal(((await bystander.json()) as { events: unknown[] }).events.length, 1, 'another client is answered');
+  });
+
+  test('answers queued on a socket that does not read are bounded by MAX_BUFFERED_BYTES (slow_consumer)', { timeout: 30_000 }, async (t) => {
+    const { app, baseUrl } = await startServer(t, { historySize: 1000, maxPipelinedRequests: 1000, maxBufferedBytes: 256 * 1024 });
+    await fill(app, 'big', 1000, 1000);
+    const attacker = await rawSocket(portOf(baseUrl));
+    attacker.pause();
+    // 200 answers of ~1 MB: far more than kernel socket buffers take, so they queue in the process.
+    attacker.write('GET /poll/groups/big?since=0 HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(200));
+    await until(() => app.sockets.count === 0, 20_000, 'the server closed the socket');
+    assert.equal(await closedFor(app, 'slow_consumer'), 1);
+    assert.ok((await pollsAnswered(app)) < 20, `cut after a few answers, not all 200: ${await pollsAnswered(app)}`);
+    // What reached the client is what the kernel buffers held plus about MAX_BUFFERED_BYTES, not 200 MB.
+    let received = 0;
+    attacker.on('data', (chunk: Buffer) => (received += chunk.length));
+    attacker.resume();
+    await closed(attacker);
+    assert.ok(received < 20 * 1024 * 1024, `received ${received} bytes`);
+    assert.equal((await fetch(`${baseUrl}/healthz`)).status, 200);
+  });
+
+  test('a pipelining client that reads gets every answer, in order', async (t) => {
+    const { app, baseUrl } = await startServer(t, { maxPipelinedRequests: 8 });
+    await fill(app, 'g', 3, 10);
+    const client = await rawSocket(portOf(baseUrl));
+    let text = '';
+    client.on('data', (chunk) => (text += chunk));
+    client.write(['1', '2', '3'].map((n) => `GET /poll/groups/g?since=${Number(n) - 1} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''));
+    await until(() => (text.match(/"next":/g) ?? []).length === 3, 5000, 'three answers');
+    assert.deepEqual([...text.matchAll(/"next":(\d+)/g)].map((m) => m[1]), ['3', '3', '3']);
+    client.destroy();
+  });
+
+  test('every TCP socket counts against MAX_CONNECTIONS_PER_IP; beyond it 503, and a fresh client still gets /healthz', { timeout: 30_000 }, async (t) => {
+    const { app, baseUrl } = await startServer(t, { maxConnectionsPerIp: 5, maxConnections: 8 });
+    const tricklers: net.Socket[] = [];
+    t.after(() => tricklers.forEach((s) => s.destroy()));
+    const refused: Promise<string>[] = [];
+    for (let i = 0; i < 20; i++) {
+      const socket = await rawSocket(portOf(baseUrl), '127.0.0.2');
+      socket.write('POST /groups/g/events HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 50\r\n\r\n{');
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk));
+      refused.push(new Promise((resolve) => socket.once('close', () => resolve(text))));
+      tricklers.push(socket);
+    }
+    await until(() => app.sockets.count === 5, 5000, 'five sockets held for 127.0.0.2');
+    const answers = await Promise.race([Promise.all(refused.slice(5)), new Promise<string[]>((r) => setTimeout(() => r([]), 5000))]);
+    assert.equal(answers.length, 15, 'the 15 past the limit are closed');
+    for (const answer of answers) assert.match(answer, /^HTTP\/1\.1 503[\s\S]*"too_many_connections"/);
+    assert.equal(await closedFor(app, 'too_many_connections'), 15);
+    // Other addresses still connect (up to MAX_CONNECTIONS in all).
+    const health = await fetch(`${baseUrl}/healthz`);
+    assert.equal(health.status, 200);
+    for (const s of tricklers) s.destroy();
+    await until(() => app.sockets.count <= 1, 5000, 'slots given back when the sockets close');
+  });
+
+  test('MAX_CONNECTIONS counts sockets from every address', { timeout: 30_000 }, async (t) => {
+    const { app, baseUrl } = await startServer(t, { maxConnectionsPerIp: 100, maxConnections: 4 });
+    const sockets = await Promise.all(['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'].map((a) => rawSocket(portOf(baseUrl), a)));
+    t.after(() => sockets.forEach((s) => s.destroy()));
+    await until(() => app.sockets.count === 4, 5000, 'four held');
+    const extra = await rawSocket(portOf(baseUrl), '127.0.0.6');
+    let text = '';
+    extra.on('data', (chunk) => (text += chunk));
+    await closed(extra);
+    assert.match(text, /^HTTP\/1\.1 503/);
+  });
+
+  test('a trickled body is cut at REQUEST_TIMEOUT_MS with 408; a long poll waiting longer is not', { timeout: 30_000 }, async (t) => {
+    const { app, baseUrl } = await startServer(t, { requestTimeoutMs: 300 });
+    const trickler = await rawSocket(portOf(baseUrl));
+    trickler.write('POST /groups/g/events HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n');
+    const drip = setInterval(() => trickler.write(' '), 100);
+    t.after(() => clearInterval(drip));
+    let text = '';
+    trickler.on('data', (chunk) => (text += chunk));
+    const longPoll = fetch(`${baseUrl}/longpoll/groups/g?timeout=2500`);
+    await closed(trickler);
+    clearInterval(drip);
+    assert.match(text, /^HTTP\/1\.1 408/);
+    assert.equal(await closedFor(app, 'request_timeout'), 1);
+    const waited = await longPoll;
+    assert.equal(waited.status, 200);
+    assert.deepEqual(await waited.json(), { events: [], next: 0 });
+  });
+
+  test('trickled headers are cut too', { timeout: 30_000 }, async (t) => {
+    const { baseUrl } = await startServer(t, { requestTimeoutMs: 300 });
+    const trickler = await rawSocket(portOf(baseUrl));
+    trickler.write('GET /healthz HTTP/1.1\r\n');
+    const drip = setInterval(() => trickler.write('x-a: b\r\n'), 100);
+    t.after(() => clearInterval(drip));
+    await closed(trickler);
+  });
+});
