@@ -47,9 +47,11 @@ export interface BenchArgs {
   instances: number;
   /** An existing Redis for `--broker redis` (loopback only) instead of one started per run. */
   redisUrl?: string;
+  /** Attacks of the hostile scenario to run (default: all). */
+  attacks?: string[];
 }
 
-export const SCENARIOS = ['room', 'location', 'capacity', 'reconnect', 'slow-consumer', 'soak'] as const;
+export const SCENARIOS = ['room', 'location', 'capacity', 'reconnect', 'slow-consumer', 'soak', 'hostile'] as const;
 
 export const USAGE = `usage: npm run bench -- <scenario|all> [options]
 
@@ -80,6 +82,7 @@ scenarios: ${SCENARIOS.join(', ')}, all
                         load worker i connects to instance i % N, so --workers must be a multiple of N;
                         the report adds per-instance CPU/RSS, Redis CPU, broker publish and lag histograms
   --redis-url URL       use this Redis (loopback only), e.g. redis://127.0.0.1:6379
+  --attacks LIST        hostile: comma-separated subset of the attacks (default: all)
   --profile             write a server CPU profile per run (node --cpu-prof) and summarize it
   --quiet               no per-second progress
 `;
@@ -176,6 +179,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         args.redisUrl = url.replace('localhost', '127.0.0.1');
         break;
       }
+      case '--attacks': args.attacks = (value() ?? '').split(',').map((x) => x.trim()).filter(Boolean); break;
       case '--server-env': {
         const kv = value() ?? '';
         const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(kv);

@@ -2,7 +2,7 @@ import type { BenchReport, ScenarioReport, TransportResult } from './model.js';
 import { bytes, fixed, pct } from './format.js';
 import { barChart, esc, lineChart } from './svg.js';
 import { CLUSTER_NOTE, clusterTables } from './cluster.js';
-import { accountingTable, agreementTable, headlineTable, latencyTable, ok, pollingTable, profileTable, rolesTable, serverTable, sweepTable, type Table } from './tables.js';
+import { accountingTable, agreementTable, attackTable, headlineTable, latencyTable, ok, pollingTable, profileTable, rolesTable, serverTable, sweepTable, type Table } from './tables.js';
 
 /** report.html: one self-contained page, charts as inline SVG, the same tables as report.md. */
 
@@ -61,6 +61,7 @@ function checks(rs: TransportResult[]): string {
 
 function section(s: ScenarioReport): string {
   const parts = [`<section><h2>${esc(s.title)}</h2><p>${esc(s.description)}</p><p class="params">Parameters: <code>${esc(JSON.stringify(s.parameters))}</code></p>`];
+  if (s.attacks) parts.push('<h3>Attacks</h3>', html(attackTable(s.attacks)));
   parts.push('<h3>Summary</h3>', html(headlineTable(s)), charts(s));
   if (s.sweep) {
     parts.push(`<h3>Sweep (pass: delivery ≥ ${esc(pct(s.sweep.bound.deliveryRatio))}, p99 ≤ ${s.sweep.bound.p99Ms} ms)</h3>`);

@@ -1,7 +1,7 @@
 import type { BenchReport, ScenarioReport } from './model.js';
 import { bytes, fixed, int, pct, table } from './format.js';
 import {
-  accountingTable, agreementTable, headlineTable, latencyTable, ok, pollingTable, profileTable, reasons, rolesTable, serverTable, sweepTable, type Table,
+  accountingTable, agreementTable, attackTable, headlineTable, latencyTable, ok, pollingTable, profileTable, reasons, rolesTable, serverTable, sweepTable, type Table,
 } from './tables.js';
 
 import { CLUSTER_NOTE, clusterTables } from './cluster.js';
@@ -10,6 +10,7 @@ const md = (t: Table) => table(t.header, t.rows);
 
 function scenarioSection(s: ScenarioReport): string {
   const out: string[] = [`## ${s.title}`, '', s.description, '', `Parameters: \`${JSON.stringify(s.parameters)}\``, ''];
+  if (s.attacks) out.push('### Attacks', '', md(attackTable(s.attacks)), '');
   out.push('### Summary', '', md(headlineTable(s)), '');
   if (s.sweep) {
     out.push(`### Sweep (pass: delivery ≥ ${pct(s.sweep.bound.deliveryRatio)}, p99 ≤ ${s.sweep.bound.p99Ms} ms)`, '');

@@ -167,7 +167,29 @@ export interface ScenarioReport {
   finishedAt: string;
   transports: TransportResult[];
   sweep?: { bound: { deliveryRatio: number; p99Ms: number }; results: SweepResult[] };
+  /** The hostile scenario: one row per attack. */
+  attacks?: AttackRow[];
   notes: string[];
+}
+
+/** One attack of the hostile scenario: what it cost the server and the bystanders, and whether it was cut. */
+export interface AttackRow {
+  attack: string;
+  title: string;
+  /** The transport the attacker abuses. */
+  transport: TransportName;
+  seconds: number;
+  rssBeforeBytes: number;
+  rssPeakBytes: number;
+  cpuPercent: number;
+  /** null when the attack ran without bystanders. */
+  bystanders: { expected: number; delivered: number; gaps: number; duplicates: number; ratio: number | null } | null;
+  /** Worst p99 of the stream bystanders (SSE, WebSocket, STOMP). */
+  p99Ms: number | null;
+  /** Worst p99 of the polling bystanders. */
+  pollP99Ms: number | null;
+  cut: boolean;
+  detail: string;
 }
 
 /** The whole run. */

@@ -1,4 +1,4 @@
-import type { ScenarioReport, SweepResult, TransportResult } from './model.js';
+import type { AttackRow, ScenarioReport, SweepResult, TransportResult } from './model.js';
 import { bytes, fixed, int, ms, pct } from './format.js';
 import { HEADLINE_HEADER, headlineRow } from './summary.js';
 
@@ -130,3 +130,24 @@ export function rolesTable(rs: TransportResult[]): Table | undefined {
   return tab(['transport', 'role', 'opened / failed', 'delivered/expected', 'delivery', 'gaps/dups', 'latency p50/p99/max ms'], rows);
 }
 
+
+/** The hostile scenario's attacks: server cost, bystanders' delivery and p99, and whether the attacker was cut. */
+export function attackTable(rows: AttackRow[]): Table {
+  return tab(
+    ['attack', 'abuses', 's', 'RSS before', 'RSS peak', 'server CPU %', 'bystanders delivered', 'gaps', 'p99 streams', 'p99 polling', 'attacker cut', 'what happened'],
+    rows.map((r) => [
+      r.attack,
+      r.transport,
+      String(r.seconds),
+      bytes(r.rssBeforeBytes),
+      bytes(r.rssPeakBytes),
+      fixed(r.cpuPercent, 0),
+      r.bystanders ? `${int(r.bystanders.delivered)} / ${int(r.bystanders.expected)} (${pct(r.bystanders.ratio)})` : 'n/a',
+      r.bystanders ? int(r.bystanders.gaps) : 'n/a',
+      ms(r.p99Ms),
+      ms(r.pollP99Ms),
+      r.cut ? 'yes' : 'NO',
+      r.detail,
+    ]),
+  );
+}

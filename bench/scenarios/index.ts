@@ -7,6 +7,7 @@ import { runCapacity } from './capacity.js';
 import { runReconnect } from './reconnect.js';
 import { runSlowConsumer } from './slow-consumer.js';
 import { runSoak } from './soak.js';
+import { runHostile } from './hostile.js';
 
 /** Every scenario by name. */
 export const SCENARIO_RUNNERS: Record<(typeof SCENARIOS)[number], (ctx: RunContext) => Promise<ScenarioReport>> = {
@@ -16,4 +17,5 @@ export const SCENARIO_RUNNERS: Record<(typeof SCENARIOS)[number], (ctx: RunConte
   reconnect: runReconnect,
   'slow-consumer': runSlowConsumer,
   soak: runSoak,
+  hostile: runHostile,
 };

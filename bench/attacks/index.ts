@@ -1,0 +1,337 @@
+import type net from 'node:net';
+import type { TransportName } from '../../src/domain/events.js';
+import { mintToken } from '../../src/auth.js';
+import {
+  ATTACKER_ADDRESS, type AttackTarget, clientFrame, closedWithin, connect, drainToEnd, p99, sleep, stompFrame, writeWithin, wsUpgrade,
+} from './raw.js';
+
+/** What an attack found: whether the server cut (or otherwise neutralised) it, and what it saw. */
+export interface AttackOutcome {
+  /** The server cut the attacker or refused what it asked (the attack stopped costing). */
+  cut: boolean;
+  detail: string;
+  figures: Record<string, number | null>;
+}
+
+/** One hostile client behaviour, run for a fixed, bounded time. */
+export interface Attack {
+  name: string;
+  title: string;
+  /** The transport the attacker abuses (the row's label in the report). */
+  transport: TransportName;
+  /** Server configuration this attack needs (beyond the scenario's). */
+  serverEnv?: Record<string, string>;
+  /** False when the bench's clients cannot be bystanders here (they carry no token). */
+  bystanders?: boolean;
+  /** Sets up what the attack needs before the measured window (a full group, ...). */
+  prepare?(target: AttackTarget): Promise<void>;
+  run(target: AttackTarget, durationMs: number): Promise<AttackOutcome>;
+}
+
+/** The group the replaying attacks read: HISTORY_SIZE events of ~1 KB. */
+export const BIG_GROUP = 'hostile-big';
+const BIG_EVENTS = 1000;
+const AUTH_SECRET = 'hostile-bench-secret';
+
+/** Fills BIG_GROUP with ~1 KB chat events over a few keep-alive connections. */
+async function fillBigGroup(target: AttackTarget): Promise<void> {
+  const body = JSON.stringify({ type: 'chat', text: 'x'.repeat(1000) });
+  const post = () => fetch(`${target.url}/groups/${BIG_GROUP}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.arrayBuffer());
+  for (let i = 0; i < BIG_EVENTS; i += 10) await Promise.all(Array.from({ length: 10 }, post));
+}
+
+/** One GET per line of `count`, pipelined into one write. */
+const pipelined = (path: string, count: number) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`.repeat(count);
+
+const pipelinedPolls: Attack = {
+  name: 'pipelined-polls',
+  title: 'Pipelined short polls of a full group on sockets that never read',
+  transport: 'short-polling',
+  prepare: fillBigGroup,
+  async run(target, durationMs) {
+    const sockets = await Promise.all([0, 1].map(() => connect(target, ATTACKER_ADDRESS.http)));
+    for (const s of sockets) {
+      s.pause();
+      s.write(pipelined(`/poll/groups/${BIG_GROUP}?since=0`, 4000)); // ~200 KB of requests
+    }
+    await sleep(durationMs);
+    const ends = await Promise.all(sockets.map((s) => drainToEnd(s, 3000, 256 * 1024 * 1024)));
+    const cut = ends.filter((e) => e.closed).length;
+    return {
+      cut: cut === sockets.length,
+      detail: `${cut} of ${sockets.length} sockets closed by the server; ${Math.round(ends.reduce((a, e) => a + e.bytes, 0) / 1048576)} MB of answers had reached them`,
+      figures: { sockets: sockets.length, cut, answerBytesReceived: ends.reduce((a, e) => a + e.bytes, 0) },
+    };
+  },
+};
+
+const manyGroups: Attack = {
+  name: 'many-groups',
+  title: 'One tiny chat per new group id over 32 keep-alive connections',
+  transport: 'short-polling',
+  async run(target, durationMs) {
+    const until = Date.now() + durationMs;
+    const body = JSON.stringify({ type: 'chat', text: 'x' });
+    let created = 0;
+    let refused = 0;
+    let next = 0;
+    const codes = new Map<string, number>();
+    const worker = async () => {
+      while (Date.now() < until && next < 200_000) {
+        const res = await fetch(`${target.url}/groups/hg-${next++}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).catch(() => undefined);
+        if (res?.status === 202) {
+          created++;
+          await res.arrayBuffer();
+          continue;
+        }
+        refused++;
+        const code = res ? (((await res.json().catch(() => ({}))) as { error?: { code?: string } }).error?.code ?? String(res.status)) : 'network';
+        codes.set(code, (codes.get(code) ?? 0) + 1);
+        if (!res) await sleep(10);
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, worker));
+    return {
+      cut: refused > 0 && [...codes.keys()].some((c) => c !== 'rate_limited' && c !== 'network'),
+      detail: `${created} groups created, ${refused} publishes refused (${[...codes].map(([c, n]) => `${c}=${n}`).join(', ') || 'none'})`,
+      figures: { groupsCreated: created, refused },
+    };
+  },
+};
+
+/** Floods frames on connections that never read, keeping them alive with unsolicited pongs. */
+async function floodNeverReading(sockets: net.Socket[], frame: Buffer, durationMs: number, capBytes: number, pong?: Buffer): Promise<AttackOutcome> {
+  const until = Date.now() + durationMs;
+  const batch = Buffer.concat(Array.from({ length: Math.max(1, Math.floor(65536 / frame.length)) }, () => frame));
+  const written = sockets.map(() => 0);
+  let stalled = 0;
+  await Promise.all(
+    sockets.map(async (s, i) => {
+      s.pause();
+      let lastPong = Date.now();
+      while (Date.now() < until && written[i]! < capBytes && !s.destroyed) {
+        if (pong && Date.now() - lastPong > 1000) (s.write(pong), (lastPong = Date.now()));
+        if (!(await writeWithin(s, batch, Math.max(1, until - Date.now())))) {
+          if (!s.destroyed) stalled++;
+          break;
+        }
+        written[i]! += batch.length;
+      }
+    }),
+  );
+  const closed = (await Promise.all(sockets.map((s) => closedWithin(s, 2000)))).filter(Boolean).length;
+  sockets.forEach((s) => s.destroy());
+  const mb = written.reduce((a, b) => a + b, 0) / 1048576;
+  return {
+    cut: closed === sockets.length,
+    detail: `${closed} of ${sockets.length} connections closed by the server after ${mb.toFixed(1)} MB written${stalled ? `; ${stalled} stopped being read` : ''}`,
+    figures: { connections: sockets.length, closed, mbWritten: Number(mb.toFixed(1)) },
+  };
+}
+
+const wsBadOps: Attack = {
+  name: 'ws-bad-ops',
+  title: 'WebSocket clients that never read, flooding bad ops (`1`)',
+  transport: 'websocket',
+  async run(target, durationMs) {
+    const sockets = await Promise.all([0, 1].map(() => wsUpgrade(target, '/ws', ATTACKER_ADDRESS.ws)));
+    return floodNeverReading(sockets, clientFrame('1'), durationMs, 10 * 1048576, clientFrame('', 0xa));
+  },
+};
+
+async function stompSession(target: AttackTarget, heartBeat = '0,0'): Promise<net.Socket> {
+  const s = await wsUpgrade(target, '/stomp', ATTACKER_ADDRESS.stomp, 'v12.stomp');
+  s.write(clientFrame(stompFrame('CONNECT', { 'accept-version': '1.2', host: 'x', 'heart-beat': heartBeat })));
+  return s;
+}
+
+const stompReceipts: Attack = {
+  name: 'stomp-receipts',
+  title: 'STOMP clients that never read, asking a RECEIPT for every frame',
+  transport: 'stomp',
+  async run(target, durationMs) {
+    const sockets = await Promise.all([0, 1].map(() => stompSession(target)));
+    return floodNeverReading(sockets, clientFrame(stompFrame('ACK', { id: 'x', receipt: 'r' })), durationMs, 10 * 1048576);
+  },
+};
+
+const replayRepetition: Attack = {
+  name: 'replay-repetition',
+  title: 'Replays by repetition: WebSocket `subscribe since:0` and STOMP SUBSCRIBE/UNSUBSCRIBE `since:0`, never read',
+  transport: 'websocket',
+  prepare: fillBigGroup,
+  async run(target, durationMs) {
+    const ws = await wsUpgrade(target, '/ws', ATTACKER_ADDRESS.ws);
+    const stomp = await stompSession(target);
+    ws.pause();
+    stomp.pause();
+    const sub = clientFrame(JSON.stringify({ op: 'subscribe', group: BIG_GROUP, since: 0 }));
+    const cycle = clientFrame(stompFrame('SUBSCRIBE', { id: 's', destination: `/topic/groups.${BIG_GROUP}`, since: '0' }) + stompFrame('UNSUBSCRIBE', { id: 's' }));
+    // 100 replays of 1,000 ~1 KB events each: ~110 MB per connection if nothing bounds them (the issue used 3,000).
+    ws.write(Buffer.concat(Array.from({ length: 100 }, () => sub)));
+    stomp.write(Buffer.concat(Array.from({ length: 100 }, () => cycle)));
+    await sleep(durationMs);
+    const [a, b] = await Promise.all([drainToEnd(ws, 3000, 512 * 1048576), drainToEnd(stomp, 3000, 512 * 1048576)]);
+    return {
+      cut: a.closed && b.closed,
+      detail: `WebSocket ${a.closed ? 'cut' : 'not cut'} (${Math.round(a.bytes / 1048576)} MB had reached it), STOMP ${b.closed ? 'cut' : 'not cut'} (${Math.round(b.bytes / 1048576)} MB)`,
+      figures: { wsCut: Number(a.closed), stompCut: Number(b.closed), wsMb: Math.round(a.bytes / 1048576), stompMb: Math.round(b.bytes / 1048576) },
+    };
+  },
+};
+
+const tokenExpiry: Attack = {
+  name: 'long-token-expiry',
+  title: 'Streams whose token expires in 30 days (past the 2^31-1 ms a Node timer holds)',
+  transport: 'websocket',
+  serverEnv: { AUTH_SECRET },
+  bystanders: false,
+  async run(target, durationMs) {
+    const token = mintToken(AUTH_SECRET, { sub: 'long', groups: ['g'], ttlSeconds: 30 * 86400 });
+    const sockets = await Promise.all(Array.from({ length: 5 }, () => wsUpgrade(target, `/ws?access_token=${token}`, ATTACKER_ADDRESS.ws)));
+    const sse = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const s = await connect(target, ATTACKER_ADDRESS.http);
+        s.write(`GET /sse/groups/g?access_token=${token} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        let text = '';
+        s.on('data', (c: Buffer) => (text += c.toString()));
+        return { s, text: () => text };
+      }),
+    );
+    sockets.forEach((s) => s.resume());
+    await sleep(durationMs);
+    const wsClosed = sockets.filter((s) => s.destroyed).length;
+    const sseExpired = sse.filter((x) => x.s.destroyed || /event: error/.test(x.text())).length;
+    [...sockets, ...sse.map((x) => x.s)].forEach((s) => s.destroy());
+    return {
+      cut: wsClosed === 0 && sseExpired === 0,
+      detail: `${wsClosed} of 5 WebSocket and ${sseExpired} of 5 SSE streams closed as expired within ${durationMs / 1000} s (none should be)`,
+      figures: { wsClosed, sseExpired },
+    };
+  },
+};
+
+const stompHeartbeat: Attack = {
+  name: 'stomp-heartbeat',
+  title: 'STOMP sessions asking a heart-beat every 3,000,000,000 ms',
+  transport: 'stomp',
+  async run(target, durationMs) {
+    const until = Date.now() + durationMs;
+    const sessions: { s: net.Socket; bytes: number; error: boolean }[] = [];
+    while (Date.now() < until - 1000 && sessions.length < 2000) {
+      const batch = await Promise.all(Array.from({ length: 50 }, () => stompSession(target, '0,3000000000').catch(() => undefined)));
+      for (const s of batch) {
+        if (!s) continue;
+        const entry = { s, bytes: 0, error: false };
+        s.on('data', (c: Buffer) => {
+          entry.bytes += c.length;
+          if (c.includes('ERROR')) entry.error = true;
+        });
+        sessions.push(entry);
+      }
+    }
+    const before = sessions.reduce((a, e) => a + e.bytes, 0);
+    await sleep(Math.max(1000, until - Date.now()));
+    const perSessionPerS = sessions.length ? (sessions.reduce((a, e) => a + e.bytes, 0) - before) / sessions.length : 0;
+    const refused = sessions.filter((e) => e.error).length;
+    sessions.forEach((e) => e.s.destroy());
+    // A 1 ms heart-beat timer sends ~1,000 EOLs a second per session; a clamped one sends none here.
+    const flooding = perSessionPerS > 50;
+    return {
+      cut: !flooding,
+      detail: `${sessions.length} sessions; ${refused} refused with ERROR; ${perSessionPerS.toFixed(0)} heart-beat bytes per session in the last second`,
+      figures: { sessions: sessions.length, refused, heartbeatBytesPerSession: Math.round(perSessionPerS) },
+    };
+  },
+};
+
+const subscriptionBurst: Attack = {
+  name: 'subscription-burst',
+  title: '5,000 WebSocket subscribes to distinct groups in one write (limit 100)',
+  transport: 'websocket',
+  async run(target, durationMs) {
+    const s = await wsUpgrade(target, '/ws', ATTACKER_ADDRESS.ws);
+    let text = '';
+    s.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    s.write(Buffer.concat(Array.from({ length: 5000 }, (_, i) => clientFrame(JSON.stringify({ op: 'subscribe', group: `burst-${i}` })))));
+    await sleep(Math.min(durationMs, 3000));
+    s.destroy();
+    const subscribed = (text.match(/"op":"subscribed"/g) ?? []).length;
+    return { cut: subscribed <= 100, detail: `${subscribed} subscribed replies (limit 100)`, figures: { subscribed } };
+  },
+};
+
+const trickledBodies: Attack = {
+  name: 'trickled-bodies',
+  title: 'POST bodies trickled at 1 byte a second from one address (MAX_CONNECTIONS_PER_IP=100)',
+  transport: 'short-polling',
+  async run(target, durationMs) {
+    const until = Date.now() + durationMs;
+    const open = new Set<net.Socket>();
+    let refused = 0;
+    let peak = 0;
+    const health: number[] = [];
+    const drip = setInterval(() => {
+      for (const s of open) s.write(' ');
+    }, 1000);
+    try {
+      while (Date.now() < until) {
+        for (let i = 0; i < 50 && open.size < 500; i++) {
+          const s = await connect(target, ATTACKER_ADDRESS.trickle).catch(() => undefined);
+          if (!s) continue;
+          s.on('data', (c: Buffer) => {
+            if (c.toString('latin1').startsWith('HTTP/1.1 503')) refused++;
+          });
+          s.once('close', () => open.delete(s));
+          s.write('POST /groups/trickle/events HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{');
+          open.add(s);
+        }
+        await sleep(200);
+        peak = Math.max(peak, open.size);
+        const started = performance.now();
+        const ok = await fetch(`${target.url}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
+        health.push(ok ? performance.now() - started : 5000);
+      }
+    } finally {
+      clearInterval(drip);
+    }
+    const held = open.size;
+    open.forEach((s) => s.destroy());
+    const healthP99 = p99(health);
+    return {
+      cut: refused > 0 && held <= 100 && (healthP99 ?? 5000) < 5000,
+      detail: `${refused} sockets refused with 503; ${held} still open at the end (peak ${peak}); fresh /healthz p99 ${healthP99?.toFixed(1)} ms`,
+      figures: { refused, heldAtEnd: held, peakOpen: peak, healthzP99Ms: healthP99 === null ? null : Number(healthP99.toFixed(1)) },
+    };
+  },
+};
+
+const looseCursors: Attack = {
+  name: 'loose-cursors',
+  title: 'Polls with loose cursors (`%20`, `0x1`, `1e3`, `+1`, `1.0`) on a full group',
+  transport: 'short-polling',
+  prepare: fillBigGroup,
+  async run(target, durationMs) {
+    const until = Date.now() + durationMs;
+    const cursors = ['%20', '%09', '0x1', '0b11', '0o3', '1e3', '%2B1', '1.0'];
+    let accepted = 0;
+    let refused = 0;
+    let replayed = 0;
+    let i = 0;
+    const worker = async () => {
+      while (Date.now() < until && i < 100_000) {
+        const res = await fetch(`${target.url}/poll/groups/${BIG_GROUP}?since=${cursors[i++ % cursors.length]}`);
+        const body = (await res.json()) as { events?: unknown[]; error?: { code: string } };
+        if (res.status === 200) (accepted++, (replayed += body.events?.length ?? 0));
+        else if (body.error?.code === 'invalid_cursor') refused++;
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, worker));
+    return { cut: accepted === 0 && refused > 0, detail: `${refused} refused as invalid_cursor, ${accepted} answered (${replayed} events replayed)`, figures: { refused, accepted, replayed } };
+  },
+};
+
+/** Every attack, in the order of the report. */
+export const ATTACKS: readonly Attack[] = [
+  pipelinedPolls, manyGroups, wsBadOps, stompReceipts, replayRepetition, tokenExpiry, stompHeartbeat, subscriptionBurst, trickledBodies, looseCursors,
+];
