@@ -69,6 +69,22 @@ describe('HTTP socket guard', () => {
     client.destroy();
   });
 
+  test('a keep-alive client asking one request at a time is never cut, however many it asks', async (t) => {
+    const { app, baseUrl } = await startServer(t, { maxPipelinedRequests: 2, maxBufferedBytes: 1024 });
+    await fill(app, 'g', 20, 500);
+    const client = await rawSocket(portOf(baseUrl));
+    let text = '';
+    client.on('data', (chunk) => (text += chunk));
+    for (let i = 1; i <= 30; i++) {
+      client.write(`GET /poll/groups/g?since=0 HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await until(() => (text.match(/"next":20/g) ?? []).length === i, 5000, `answer ${i}`);
+    }
+    assert.equal(client.destroyed, false);
+    assert.equal(await closedFor(app, 'pipeline_limit'), 0);
+    assert.equal(await closedFor(app, 'slow_consumer'), 0);
+    client.destroy();
+  });
+
   test('every TCP socket counts against MAX_CONNECTIONS_PER_IP; beyond it 503, and a fresh client still gets /healthz', { timeout: 30_000 }, async (t) => {
     const { app, baseUrl } = await startServer(t, { maxConnectionsPerIp: 5, maxConnections: 8 });
     const tricklers: net.Socket[] = [];
