@@ -1,8 +1,9 @@
 import { HubError } from './domain/errors.js';
 
 /**
- * Counts open streams and waiting long-polls against MAX_CONNECTIONS, in all and per client IP. Each
- * transport acquires a slot before it holds a connection and releases it on every close path.
+ * Counts held connections against MAX_CONNECTIONS, in all and per client IP. The app keeps two:
+ * `app.connections` for open streams and waiting long-polls (each transport acquires a slot before it
+ * holds one and releases it on every close path), and `app.sockets` for every TCP socket (http-guard.ts).
  */
 export class ConnectionLimiter {
   private open = 0;

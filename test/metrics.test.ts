@@ -188,3 +188,19 @@ describe('Metrics', () => {
     assert.doesNotMatch(text, /group=|user=/);
   });
 });
+
+describe('HTTP sockets', () => {
+  test('httpSocketClosed counts by reason; watchHttpSockets reads the count at scrape', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    metrics.httpSocketClosed('pipeline_limit');
+    metrics.httpSocketClosed('pipeline_limit');
+    metrics.httpSocketClosed('request_timeout');
+    assert.equal(await value(metrics, 'rt_http_sockets_closed_total', { reason: 'pipeline_limit' }), 2);
+    assert.equal(await value(metrics, 'rt_http_sockets_closed_total', { reason: 'request_timeout' }), 1);
+    let open = 3;
+    metrics.watchHttpSockets(() => open);
+    assert.equal(await value(metrics, 'rt_http_sockets'), 3);
+    open = 1;
+    assert.equal(await value(metrics, 'rt_http_sockets'), 1);
+  });
+});

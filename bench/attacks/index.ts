@@ -2,7 +2,7 @@ import type net from 'node:net';
 import type { TransportName } from '../../src/domain/events.js';
 import { mintToken } from '../../src/auth.js';
 import {
-  ATTACKER_ADDRESS, type AttackTarget, clientFrame, closedWithin, connect, drainToEnd, p99, sleep, stompFrame, writeWithin, wsUpgrade,
+  ATTACKER_ADDRESS, type AttackTarget, clientFrame, closedWithin, connect, drainToEnd, p99, serverCpuPercent, sleep, stompFrame, writeWithin, wsUpgrade,
 } from './raw.js';
 
 /** What an attack found: whether the server cut (or otherwise neutralised) it, and what it saw. */
@@ -139,8 +139,8 @@ const wsBadOps: Attack = {
   },
 };
 
-async function stompSession(target: AttackTarget, heartBeat = '0,0'): Promise<net.Socket> {
-  const s = await wsUpgrade(target, '/stomp', ATTACKER_ADDRESS.stomp, 'v12.stomp');
+async function stompSession(target: AttackTarget, heartBeat = '0,0', localAddress: string = ATTACKER_ADDRESS.stomp): Promise<net.Socket> {
+  const s = await wsUpgrade(target, '/stomp', localAddress, 'v12.stomp');
   s.write(clientFrame(stompFrame('CONNECT', { 'accept-version': '1.2', host: 'x', 'heart-beat': heartBeat })));
   return s;
 }
@@ -217,30 +217,30 @@ const stompHeartbeat: Attack = {
   transport: 'stomp',
   async run(target, durationMs) {
     const until = Date.now() + durationMs;
-    const sessions: { s: net.Socket; bytes: number; error: boolean }[] = [];
-    while (Date.now() < until - 1000 && sessions.length < 2000) {
-      const batch = await Promise.all(Array.from({ length: 50 }, () => stompSession(target, '0,3000000000').catch(() => undefined)));
+    // What the server spends with the bystanders alone, then with the sessions held: a heart-beat
+    // timer that overflowed to 1 ms shows as CPU, not on the wire (the beat itself is never due).
+    const baseline = await serverCpuPercent(target, 1500);
+    const sessions: { s: net.Socket; error: boolean }[] = [];
+    while (Date.now() < until - 3000 && sessions.length < 2000) {
+      // Spread over 20 addresses (127.0.1.1-20), as many clients would be: one address holds at most MAX_CONNECTIONS_PER_IP.
+      const batch = await Promise.all(Array.from({ length: 100 }, (_, i) => stompSession(target, '0,3000000000', `127.0.1.${1 + ((sessions.length + i) % 20)}`).catch(() => undefined)));
       for (const s of batch) {
         if (!s) continue;
-        const entry = { s, bytes: 0, error: false };
+        const entry = { s, error: false };
         s.on('data', (c: Buffer) => {
-          entry.bytes += c.length;
           if (c.includes('ERROR')) entry.error = true;
         });
         sessions.push(entry);
       }
     }
-    const before = sessions.reduce((a, e) => a + e.bytes, 0);
-    await sleep(Math.max(1000, until - Date.now()));
-    const perSessionPerS = sessions.length ? (sessions.reduce((a, e) => a + e.bytes, 0) - before) / sessions.length : 0;
-    const refused = sessions.filter((e) => e.error).length;
+    const holding = await serverCpuPercent(target, Math.max(1500, until - Date.now()));
+    const refused = sessions.filter((e) => e.error || e.s.destroyed).length;
     sessions.forEach((e) => e.s.destroy());
-    // A 1 ms heart-beat timer sends ~1,000 EOLs a second per session; a clamped one sends none here.
-    const flooding = perSessionPerS > 50;
+    const harmless = baseline !== null && holding !== null && holding < baseline + 10;
     return {
-      cut: !flooding,
-      detail: `${sessions.length} sessions; ${refused} refused with ERROR; ${perSessionPerS.toFixed(0)} heart-beat bytes per session in the last second`,
-      figures: { sessions: sessions.length, refused, heartbeatBytesPerSession: Math.round(perSessionPerS) },
+      cut: refused === sessions.length || harmless,
+      detail: `${sessions.length} sessions, ${refused} refused; server CPU ${holding?.toFixed(0)} % while holding them, ${baseline?.toFixed(0)} % before`,
+      figures: { sessions: sessions.length, refused, cpuBeforePercent: baseline === null ? null : Math.round(baseline), cpuHoldingPercent: holding === null ? null : Math.round(holding) },
     };
   },
 };
@@ -295,13 +295,15 @@ const trickledBodies: Attack = {
     } finally {
       clearInterval(drip);
     }
+    const atEnd = open.size;
+    await sleep(2000); // refused sockets close within 1 s of their 503
     const held = open.size;
     open.forEach((s) => s.destroy());
     const healthP99 = p99(health);
     return {
       cut: refused > 0 && held <= 100 && (healthP99 ?? 5000) < 5000,
-      detail: `${refused} sockets refused with 503; ${held} still open at the end (peak ${peak}); fresh /healthz p99 ${healthP99?.toFixed(1)} ms`,
-      figures: { refused, heldAtEnd: held, peakOpen: peak, healthzP99Ms: healthP99 === null ? null : Number(healthP99.toFixed(1)) },
+      detail: `${refused} sockets refused with 503; ${atEnd} open at the end (peak ${peak}), ${held} two seconds later; fresh /healthz p99 ${healthP99?.toFixed(1)} ms`,
+      figures: { refused, openAtEnd: atEnd, heldAfter2s: held, peakOpen: peak, healthzP99Ms: healthP99 === null ? null : Number(healthP99.toFixed(1)) },
     };
   },
 };

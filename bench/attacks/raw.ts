@@ -9,7 +9,7 @@ export interface AttackTarget {
   url: string;
 }
 
-/** Source addresses of the attackers: apart from the bystanders' 127.0.0.1-16, one per attack kind. */
+/** Source addresses of the attackers: apart from the bystanders' 127.0.0.1-16, one per attack kind (and 127.0.1.1-20 for the heart-beat sessions). */
 export const ATTACKER_ADDRESS = { http: '127.0.0.201', ws: '127.0.0.202', stomp: '127.0.0.203', trickle: '127.0.0.204', probe: '127.0.0.205' } as const;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -115,4 +115,20 @@ export function p99(samples: number[]): number | null {
   if (samples.length === 0) return null;
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!;
+}
+
+/** The server's CPU seconds so far, from its /metrics (`process_cpu_seconds_total`); null when not exported. */
+export async function serverCpuSeconds(target: AttackTarget): Promise<number | null> {
+  const text = await fetch(`${target.url}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text(), () => '');
+  const match = /^process_cpu_seconds_total(?:\{[^}]*\})? ([0-9.eE+-]+)$/m.exec(text);
+  return match ? Number(match[1]) : null;
+}
+
+/** The server's CPU use over `ms` from now, in percent of one core (null when not exported). */
+export async function serverCpuPercent(target: AttackTarget, ms: number): Promise<number | null> {
+  const before = await serverCpuSeconds(target);
+  const started = Date.now();
+  await sleep(ms);
+  const after = await serverCpuSeconds(target);
+  return before === null || after === null ? null : ((after - before) / ((Date.now() - started) / 1000)) * 100;
 }
