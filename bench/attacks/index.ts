@@ -2,7 +2,7 @@ import type net from 'node:net';
 import type { TransportName } from '../../src/domain/events.js';
 import { mintToken } from '../../src/auth.js';
 import {
-  ATTACKER_ADDRESS, type AttackTarget, clientFrame, closedWithin, connect, drainToEnd, p99, serverCpuPercent, sleep, stompFrame, writeWithin, wsUpgrade,
+  ATTACKER_ADDRESS, agentFrom, request, type AttackTarget, clientFrame, closedWithin, connect, drainToEnd, p99, serverCpuPercent, sleep, stompFrame, writeWithin, wsUpgrade,
 } from './raw.js';
 
 /** What an attack found: whether the server cut (or otherwise neutralised) it, and what it saw. */
@@ -36,8 +36,10 @@ const AUTH_SECRET = 'hostile-bench-secret';
 /** Fills BIG_GROUP with ~1 KB chat events over a few keep-alive connections. */
 async function fillBigGroup(target: AttackTarget): Promise<void> {
   const body = JSON.stringify({ type: 'chat', text: 'x'.repeat(1000) });
-  const post = () => fetch(`${target.url}/groups/${BIG_GROUP}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.arrayBuffer());
+  const agent = agentFrom(ATTACKER_ADDRESS.probe, 10);
+  const post = () => request(target, agent, 'POST', `/groups/${BIG_GROUP}/events`, body);
   for (let i = 0; i < BIG_EVENTS; i += 10) await Promise.all(Array.from({ length: 10 }, post));
+  agent.destroy();
 }
 
 /** One GET per line of `count`, pipelined into one write. */
@@ -76,21 +78,25 @@ const manyGroups: Attack = {
     let refused = 0;
     let next = 0;
     const codes = new Map<string, number>();
+    const agent = agentFrom(ATTACKER_ADDRESS.http, 32);
     const worker = async () => {
       while (Date.now() < until && next < 200_000) {
-        const res = await fetch(`${target.url}/groups/hg-${next++}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).catch(() => undefined);
-        if (res?.status === 202) {
+        const res = await request(target, agent, 'POST', `/groups/hg-${next++}/events`, body);
+        if (res.status === 202) {
           created++;
-          await res.arrayBuffer();
           continue;
         }
         refused++;
-        const code = res ? (((await res.json().catch(() => ({}))) as { error?: { code?: string } }).error?.code ?? String(res.status)) : 'network';
+        let code = res.status === 0 ? 'network' : String(res.status);
+        try {
+          code = (JSON.parse(res.text) as { error?: { code?: string } }).error?.code ?? code;
+        } catch {}
         codes.set(code, (codes.get(code) ?? 0) + 1);
-        if (!res) await sleep(10);
+        if (res.status === 0) await sleep(10);
       }
     };
     await Promise.all(Array.from({ length: 32 }, worker));
+    agent.destroy();
     return {
       cut: refused > 0 && [...codes.keys()].some((c) => c !== 'rate_limited' && c !== 'network'),
       detail: `${created} groups created, ${refused} publishes refused (${[...codes].map(([c, n]) => `${c}=${n}`).join(', ') || 'none'})`,
@@ -271,6 +277,7 @@ const trickledBodies: Attack = {
     let refused = 0;
     let peak = 0;
     const health: number[] = [];
+    const probe = agentFrom(ATTACKER_ADDRESS.probe, 1); // a fresh client, from an address of its own
     const drip = setInterval(() => {
       for (const s of open) s.write(' ');
     }, 1000);
@@ -289,11 +296,12 @@ const trickledBodies: Attack = {
         await sleep(200);
         peak = Math.max(peak, open.size);
         const started = performance.now();
-        const ok = await fetch(`${target.url}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
+        const ok = (await request(target, probe, 'GET', '/healthz', undefined, 5000)).status === 200;
         health.push(ok ? performance.now() - started : 5000);
       }
     } finally {
       clearInterval(drip);
+      probe.destroy();
     }
     const atEnd = open.size;
     await sleep(2000); // refused sockets close within 1 s of their 503
@@ -320,15 +328,21 @@ const looseCursors: Attack = {
     let refused = 0;
     let replayed = 0;
     let i = 0;
+    const agent = agentFrom(ATTACKER_ADDRESS.http, 4);
     const worker = async () => {
       while (Date.now() < until && i < 100_000) {
-        const res = await fetch(`${target.url}/poll/groups/${BIG_GROUP}?since=${cursors[i++ % cursors.length]}`);
-        const body = (await res.json()) as { events?: unknown[]; error?: { code: string } };
+        const res = await request(target, agent, 'GET', `/poll/groups/${BIG_GROUP}?since=${cursors[i++ % cursors.length]}`);
+        let body: { events?: unknown[]; error?: { code: string } } = {};
+        try {
+          body = JSON.parse(res.text) as typeof body;
+        } catch {}
         if (res.status === 200) (accepted++, (replayed += body.events?.length ?? 0));
         else if (body.error?.code === 'invalid_cursor') refused++;
+        else if (res.status === 0) await sleep(10);
       }
     };
     await Promise.all(Array.from({ length: 4 }, worker));
+    agent.destroy();
     return { cut: accepted === 0 && refused > 0, detail: `${refused} refused as invalid_cursor, ${accepted} answered (${replayed} events replayed)`, figures: { refused, accepted, replayed } };
   },
 };

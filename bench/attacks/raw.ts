@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 
@@ -131,4 +132,25 @@ export async function serverCpuPercent(target: AttackTarget, ms: number): Promis
   await sleep(ms);
   const after = await serverCpuSeconds(target);
   return before === null || after === null ? null : ((after - before) / ((Date.now() - started) / 1000)) * 100;
+}
+
+/** A keep-alive agent whose connections come from `localAddress` (an attacker's own address). */
+export function agentFrom(localAddress: string, maxSockets: number): http.Agent {
+  return new http.Agent({ keepAlive: true, maxSockets, localAddress } as http.AgentOptions);
+}
+
+/** One HTTP request through `agent`; resolves with the status and the body text (status 0 on a socket error). */
+export function request(target: AttackTarget, agent: http.Agent, method: string, path: string, body?: string, timeoutMs = 10_000): Promise<{ status: number; text: string }> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: target.host, port: target.port, method, path, agent, timeout: timeoutMs, headers: body === undefined ? {} : { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', () => resolve({ status: 0, text }));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve({ status: 0, text: '' }));
+    req.end(body);
+  });
 }
