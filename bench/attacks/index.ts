@@ -229,7 +229,7 @@ const stompHeartbeat: Attack = {
     const sessions: { s: net.Socket; error: boolean }[] = [];
     while (Date.now() < until - 3000 && sessions.length < 2000) {
       // Spread over 20 addresses (127.0.1.1-20), as many clients would be: one address holds at most MAX_CONNECTIONS_PER_IP.
-      const batch = await Promise.all(Array.from({ length: 100 }, (_, i) => stompSession(target, '0,3000000000', `127.0.1.${1 + ((sessions.length + i) % 20)}`).catch(() => undefined)));
+      const batch = await Promise.all(Array.from({ length: 200 }, (_, i) => stompSession(target, '0,3000000000', `127.0.1.${1 + ((sessions.length + i) % 20)}`).catch(() => undefined)));
       for (const s of batch) {
         if (!s) continue;
         const entry = { s, error: false };
@@ -242,10 +242,12 @@ const stompHeartbeat: Attack = {
     const holding = await serverCpuPercent(target, Math.max(1500, until - Date.now()));
     const refused = sessions.filter((e) => e.error || e.s.destroyed).length;
     sessions.forEach((e) => e.s.destroy());
-    const harmless = baseline !== null && holding !== null && holding < baseline + 10;
+    // Unclamped, the timers slow the server enough that the sessions themselves open slowly: a verdict
+    // of "harmless" needs the full 1,000 sessions held and no more than 10 points of extra CPU.
+    const harmless = sessions.length >= 1000 && baseline !== null && holding !== null && holding < baseline + 10;
     return {
-      cut: refused === sessions.length || harmless,
-      detail: `${sessions.length} sessions, ${refused} refused; server CPU ${holding?.toFixed(0)} % while holding them, ${baseline?.toFixed(0)} % before`,
+      cut: (sessions.length > 0 && refused === sessions.length) || harmless,
+      detail: `${sessions.length} sessions opened in the window, ${refused} refused; server CPU ${holding?.toFixed(0)} % while holding them, ${baseline?.toFixed(0)} % before`,
       figures: { sessions: sessions.length, refused, cpuBeforePercent: baseline === null ? null : Math.round(baseline), cpuHoldingPercent: holding === null ? null : Math.round(holding) },
     };
   },
