@@ -173,7 +173,7 @@ const replayRepetition: Attack = {
     stomp.pause();
     const sub = clientFrame(JSON.stringify({ op: 'subscribe', group: BIG_GROUP, since: 0 }));
     const cycle = clientFrame(stompFrame('SUBSCRIBE', { id: 's', destination: `/topic/groups.${BIG_GROUP}`, since: '0' }) + stompFrame('UNSUBSCRIBE', { id: 's' }));
-    // 100 replays of 1,000 ~1 KB events each: ~110 MB per connection if nothing bounds them (the issue used 3,000).
+    // 100 replays of 1,000 ~1 KB events each: ~110 MB per connection if nothing bounds them.
     ws.write(Buffer.concat(Array.from({ length: 100 }, () => sub)));
     stomp.write(Buffer.concat(Array.from({ length: 100 }, () => cycle)));
     await sleep(durationMs);
