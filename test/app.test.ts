@@ -33,7 +33,7 @@ describe('app', () => {
     await assert.rejects(buildApp({ logLevel: 'silent', stompRelayUrl: 'stomp://127.0.0.1:61613' }), (err: unknown) => err instanceof ConfigError && err.variable === 'STOMP_RELAY_URL');
   });
 
-  test('MAX_CONNECTIONS: a stream past the limit gets too_many_connections on every transport', async (t) => {
+  test('MAX_CONNECTIONS: a socket past the limit gets 503 too_many_connections, whatever it asks', async (t) => {
     const { baseUrl, wsUrl } = await startServer(t, { maxConnections: 1 });
     const held = await openStream(`${baseUrl}/sse/groups/g`);
     t.after(() => held.close());
@@ -42,9 +42,24 @@ describe('app', () => {
     assert.equal(((await sse.json()) as { error: { code: string } }).error.code, 'too_many_connections');
     const longPoll = await fetch(`${baseUrl}/longpoll/groups/g?timeout=10`);
     assert.equal(longPoll.status, 503);
+    for (const path of ['/ws', '/stomp']) {
+      const ws = new WebSocket(`${wsUrl}${path}`, path === '/stomp' ? ['v12.stomp'] : []);
+      ws.on('error', () => {});
+      const status = await new Promise<number>((resolve) => ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+      assert.equal(status, 503, `${path}: the upgrade is refused`);
+    }
+  });
+
+  test('MAX_CONNECTIONS: a stream past the stream limit is refused in its own protocol', async (t) => {
+    const { baseUrl, wsUrl, app } = await startServer(t, { maxConnections: 2 });
+    const held = await openStream(`${baseUrl}/sse/groups/g`);
+    t.after(() => held.close());
+    app.connections.acquire('elsewhere'); // the second stream slot, taken without a socket
+    t.after(() => app.connections.release('elsewhere'));
     const ws = new WebSocket(`${wsUrl}/ws`);
     const [code, reason] = await new Promise<[number, string]>((resolve) => ws.once('close', (c, r) => resolve([c, r.toString()])));
     assert.deepEqual([code, reason], [1013, 'too_many_connections']);
+    await until(() => app.sockets.count === 1, 2000, 'the refused socket released');
     const stomp = new RawStomp(`${wsUrl}/stomp`);
     assert.equal(await stomp.closed, 1013);
     assert.equal(stomp.frames[0]?.headers.get('message'), 'too_many_connections');
