@@ -14,7 +14,14 @@ interface SocketLoad {
 const kLoad = Symbol('socketLoad');
 const kQueued = Symbol('answerBytes');
 type Guarded = Socket & { [kLoad]?: SocketLoad };
-type Counted = { [kQueued]?: number };
+type Counted = { [kLoad]?: SocketLoad; [kQueued]?: number };
+
+/** A response's end gives back its place and its bytes (one shared listener: no closure per request). */
+function released(this: Counted): void {
+  const load = this[kLoad]!;
+  load.inFlight--;
+  load.queued -= this[kQueued] ?? 0;
+}
 
 /** How long a refused socket may still read before it is destroyed (so its client can read the 503). */
 const REFUSED_LINGER_MS = 1000;
@@ -93,14 +100,12 @@ export const httpGuardPlugin = fp(
         cut(socket!, 'pipeline_limit');
         return reply.hijack(), done();
       }
-      reply.raw.once('close', () => {
-        load.inFlight--;
-        load.queued -= (request.raw as Counted)[kQueued] ?? 0;
-      });
+      (reply.raw as Counted)[kLoad] = load;
+      reply.raw.once('close', released);
       done();
     });
 
-    app.addHook('onSend', (request: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
+    app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
       const socket = request.raw.socket as Guarded | null;
       const load = socket?.[kLoad];
       if (load !== undefined && !socket!.destroyed) {
@@ -108,7 +113,7 @@ export const httpGuardPlugin = fp(
         if (load.queued > 0 && load.queued + bytes > maxBufferedBytes) cut(socket!, 'slow_consumer');
         else {
           load.queued += bytes;
-          (request.raw as Counted)[kQueued] = bytes;
+          (reply.raw as Counted)[kQueued] = bytes;
         }
       }
       done(null, payload);
