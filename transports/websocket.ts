@@ -105,18 +105,31 @@ class WsConnection {
       }
       case 'subscribe': {
         authorize(this.principal, op.group);
-        if (!this.subs.has(op.group) && this.subs.size >= this.limits.maxSubscriptions) {
-          throw new HubError('invalid_request', `at most ${this.limits.maxSubscriptions} subscriptions per connection`);
-        }
         const subscriber = new GroupSubscriber(this, this.user);
-        const subscription = await this.hub.subscribe(op.group, subscriber, op.since);
+        if (!this.subs.has(op.group)) {
+          if (this.subs.size >= this.limits.maxSubscriptions) {
+            throw new HubError('invalid_request', `at most ${this.limits.maxSubscriptions} subscriptions per connection`);
+          }
+          // Hold the slot before awaiting: a whole read is dispatched at once, so the in-flight ones count too.
+          this.subs.set(op.group, subscriber);
+        }
+        let subscription: Subscription;
+        try {
+          subscription = await this.hub.subscribe(op.group, subscriber, op.since);
+        } catch (err) {
+          if (this.subs.get(op.group) === subscriber) this.subs.delete(op.group);
+          throw err;
+        }
         if (this.socket.readyState !== this.socket.OPEN) return subscription.close();
         subscriber.subscription = subscription;
-        this.subs.get(op.group)?.subscription?.close(); // re-subscribing replaces (e.g. to resume at a cursor)
+        const previous = this.subs.get(op.group);
+        if (previous !== subscriber) previous?.subscription?.close(); // re-subscribing replaces (e.g. to resume at a cursor)
         this.subs.set(op.group, subscriber);
         const reply: Record<string, unknown> = { op: 'subscribed', group: op.group, seq: subscription.head };
         if (subscription.truncated) reply.truncated = true;
         if (op.ref !== undefined) reply.ref = op.ref;
+        // One replay past MAX_BUFFERED_BYTES at a time: asking for another while one is queued past it cuts.
+        if (subscription.replay.length > 0 && !this.budget.admitReplay(this.socket.bufferedAmount)) return this.cut();
         this.reply(encodeReply(reply));
         return subscription.start();
       }
@@ -130,11 +143,14 @@ class WsConnection {
     }
   }
 
-  private reply(text: string): void {
+  /** Sends a reply op within MAX_BUFFERED_BYTES (cutting the consumer past it); `last` before a close skips the check. */
+  private reply(text: string, last = false): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(text);
     const bytes = Buffer.byteLength(text);
-    this.metrics.sent(bytes + wsFrameOverhead(bytes));
+    const frameBytes = bytes + wsFrameOverhead(bytes);
+    if (!last && !this.budget.allows(this.socket.bufferedAmount, frameBytes, false)) return this.cut();
+    this.socket.send(text);
+    this.metrics.sent(frameBytes);
   }
 
   /** Cuts a consumer whose unsent bytes passed the bound; it can resume by cursor. */
@@ -145,7 +161,7 @@ class WsConnection {
 
   /** The token expired: say so, then close. */
   expire(): void {
-    this.reply(encodeError(new HubError('unauthorized', 'the token has expired')));
+    this.reply(encodeError(new HubError('unauthorized', 'the token has expired')), true);
     this.close(CLOSE_UNAUTHORIZED, 'unauthorized', 'expired');
   }
 

@@ -1,7 +1,10 @@
 /**
- * The MAX_BUFFERED_BYTES rule for one consumer, with room for catching up: replayed events (history
- * after a cursor, bounded by HISTORY_SIZE) may exceed the bound, so a cut consumer can always resume;
- * live events may not. While a replay is still unsent, only the live bytes queued behind it count.
+ * The MAX_BUFFERED_BYTES rule for one consumer, applied to every write (events, replies, receipts,
+ * errors, heart-beats), with room for catching up: a replay (history after a cursor, bounded by
+ * HISTORY_SIZE) may take the consumer past the bound, so a cut consumer can always resume; live
+ * writes may not. While a replay is still unsent, only the live bytes queued behind it count.
+ * One replay past the bound at a time: a replay is admitted only while the unsent bytes are within
+ * the bound, so repeating subscribe-with-replay cannot queue more than the bound plus one replay.
  * Pure bookkeeping: the caller passes the socket's unsent byte count.
  */
 export class SendBudget {
@@ -12,15 +15,32 @@ export class SendBudget {
   constructor(private readonly max: number) {}
 
   /**
+   * May a replay start now? Call before writing a subscription's replay.
+   * @param pending bytes accepted for this consumer but not yet on the wire
+   * @returns false when a previous replay is still queued past the bound (cut the consumer)
+   */
+  admitReplay(pending: number): boolean {
+    if (pending > this.max) return false;
+    if (!this.catchingUp || pending <= this.liveBytes) {
+      this.catchingUp = true;
+      this.liveBytes = 0;
+    }
+    return true;
+  }
+
+  /**
    * May `length` more bytes be queued?
    * @param pending bytes accepted for this consumer but not yet on the wire
-   * @param replay whether the bytes are part of catching up to a cursor
+   * @param replay whether the bytes are part of a replay (a consumer with several subscriptions asks
+   *   `admitReplay` first)
    * @returns false when a live write would put the consumer over the bound (cut it)
    */
   allows(pending: number, length: number, replay: boolean): boolean {
     if (replay) {
-      this.catchingUp = true;
-      this.liveBytes = 0;
+      if (!this.catchingUp) {
+        this.catchingUp = true;
+        this.liveBytes = 0;
+      }
       return true;
     }
     if (this.catchingUp) {

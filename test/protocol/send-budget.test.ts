@@ -23,4 +23,22 @@ describe('SendBudget', () => {
     assert.equal(budget.allows(30, 50, false), true, '30 pending <= 40 live bytes: the replay is gone; 30 + 50 <= 100');
     assert.equal(budget.allows(80, 50, false), false);
   });
+
+  test('admitReplay: a replay starts while the unsent bytes are within the bound, not while one is queued past it', () => {
+    const budget = new SendBudget(100);
+    assert.equal(budget.admitReplay(0), true);
+    assert.equal(budget.allows(0, 80, true), true);
+    assert.equal(budget.admitReplay(80), true, 'a second replay while 80 <= 100 bytes are unsent');
+    assert.equal(budget.allows(80, 500, true), true);
+    assert.equal(budget.admitReplay(580), false, 'a third while 580 bytes are unsent: refused, however often asked');
+    assert.equal(budget.admitReplay(580), false);
+  });
+
+  test('replies and other control writes count as live bytes behind a replay', () => {
+    const budget = new SendBudget(100);
+    budget.admitReplay(0);
+    budget.allows(0, 500, true);
+    for (let i = 0; i < 10; i++) assert.equal(budget.allows(500 + i * 10, 10, false), true);
+    assert.equal(budget.allows(600, 1, false), false, '101 live bytes behind the replay');
+  });
 });

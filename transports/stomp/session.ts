@@ -211,6 +211,8 @@ export class StompSession {
     if (this.closing || this.subs.get(id) !== subscriber) return subscription.close();
     subscriber.subscription = subscription;
     subscriber.signalTruncation = subscription.truncated;
+    // One replay past MAX_BUFFERED_BYTES at a time: asking for another while one is queued past it cuts.
+    if (subscription.replay.length > 0 && !this.budget.admitReplay(this.socket.bufferedAmount)) return this.cut();
     if (receipt !== undefined) {
       const headers: Record<string, string> = { 'receipt-id': receipt, seq: String(subscription.head) };
       if (subscription.truncated) headers.truncated = 'true';
@@ -250,10 +252,7 @@ export class StompSession {
   writeMessage(head: Buffer, tail: Buffer, event: EncodedEvent, replay: boolean): void {
     if (this.closing) return;
     const length = head.length + tail.length;
-    if (!this.budget.allows(this.socket.bufferedAmount, length, replay)) {
-      this.metrics.dropped('slow_consumer');
-      return this.fail('slow_consumer', `more than ${this.options.maxBufferedBytes} bytes unsent; resubscribe with a since header`, WS_CLOSE_SLOW_CONSUMER);
-    }
+    if (!this.budget.allows(this.socket.bufferedAmount, length, replay)) return this.cut();
     if (this.socket.readyState !== this.socket.OPEN) return;
     // One unmasked text frame from three pieces, written corked: no per-delivery concatenation.
     const header = wsTextFrameHeader(length);
@@ -266,12 +265,22 @@ export class StompSession {
     this.metrics.delivered(event, this.lastSent);
   }
 
-  private writeText(frame: string): void {
+  /** Writes a control frame within MAX_BUFFERED_BYTES (cutting the consumer past it); `last` before a close skips the check. */
+  private writeText(frame: string, last = false): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
+    const length = Buffer.byteLength(frame);
+    const wire = length + wsFrameOverhead(length);
+    if (!last && !this.budget.allows(this.socket.bufferedAmount, wire, false)) return this.cut();
     this.socket.send(frame);
     this.lastSent = Date.now();
-    const length = Buffer.byteLength(frame);
-    this.metrics.sent(length + wsFrameOverhead(length));
+    this.metrics.sent(wire);
+  }
+
+  /** Cuts a consumer whose unsent bytes passed the bound; it can resume by cursor. */
+  private cut(): void {
+    if (this.closing) return;
+    this.metrics.dropped('slow_consumer');
+    this.fail('slow_consumer', `more than ${this.options.maxBufferedBytes} bytes unsent; resubscribe with a since header`, WS_CLOSE_SLOW_CONSUMER);
   }
 
   /** Sends ERROR (`message` = the code, `retry-after` in s when rate limited) and closes, as STOMP requires. */
@@ -279,7 +288,7 @@ export class StompSession {
     if (this.closing) return;
     const headers: Record<string, string> = { message: code, 'content-type': 'text/plain' };
     if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
-    this.writeText(encodeFrame('ERROR', headers, explanation, this.version ?? '1.2'));
+    this.writeText(encodeFrame('ERROR', headers, explanation, this.version ?? '1.2'), true);
     this.closeReason = code === 'slow_consumer' ? 'slow_consumer' : code === 'shutting_down' ? 'shutdown' : 'error';
     this.close(wsCode, code);
   }
@@ -296,11 +305,7 @@ export class StompSession {
         this.socket.terminate();
         return;
       }
-      if (sendMs > 0 && now - this.lastSent >= sendMs - tick / 2 && this.socket.readyState === this.socket.OPEN) {
-        this.socket.send('\n');
-        this.lastSent = now;
-        this.metrics.sent(3);
-      }
+      if (sendMs > 0 && now - this.lastSent >= sendMs - tick / 2) this.writeText('\n');
     }, tick);
     this.heartbeatTimer.unref();
   }
