@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Authenticator, authorize, tokenOf, type Principal } from './auth.js';
+import { atTime, type Deadline } from './timers.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -52,10 +53,11 @@ export function publisherOf(principal: Principal | null, bodyUser: string | unde
   return principal ? principal.user : (bodyUser ?? fallback ?? 'anonymous');
 }
 
-/** Calls `expire` when the principal's token expires (streams close then); no timer when it never does. */
-export function whenExpired(principal: Principal | null, expire: () => void): NodeJS.Timeout | undefined {
+/**
+ * Calls `expire` when the principal's token expires (streams close then); no timer when it never does.
+ * An expiry beyond what one Node timer holds (~24.8 days) is re-armed in steps.
+ */
+export function whenExpired(principal: Principal | null, expire: () => void): Deadline | undefined {
   if (!principal?.expiresAt) return undefined;
-  const timer = setTimeout(expire, Math.max(0, principal.expiresAt - Date.now()));
-  timer.unref();
-  return timer;
+  return atTime(principal.expiresAt, expire);
 }

@@ -7,7 +7,9 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { metricValue, startServer, until, type TestServer } from './support/server.js';
 import { RawStomp, connectFrame } from './support/raw-stomp.js';
+import { openStream } from './support/raw-http.js';
 import { WsConnection } from './clients/websocket.js';
+import { mintToken } from '../src/auth.js';
 
 const MAX_BUFFERED = 64 * 1024;
 /** Upper bound on attack messages per test; kernel socket buffers absorb a few MB before the server queues. */
@@ -182,5 +184,65 @@ describe('MAX_SUBSCRIPTIONS_PER_CONNECTION counts subscriptions in flight', () =
     assert.equal(peer.all('RECEIPT').length, 100);
     await peer.closed;
     await until(() => server.app.hub.stats().subscriptions === 0, 5000, 'released');
+  });
+});
+
+describe('timers a client influences stay within what Node holds', () => {
+  const SECRET = 'timer-secret';
+  // 30 days: past the 2^31-1 ms (~24.8 days) one Node timer holds.
+  const farToken = () => mintToken(SECRET, { sub: 'alice', groups: ['g1'], ttlSeconds: 30 * 86_400 });
+  const watchWarnings = (t: { after(fn: () => unknown): void }) => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    t.after(() => process.off('warning', onWarning));
+    return warnings;
+  };
+
+  test('a token expiring in 30 days keeps WebSocket, SSE and STOMP streams open', async (t) => {
+    const server = await startServer(t, { authSecret: SECRET });
+    const warnings = watchWarnings(t);
+    const socket = new WebSocket(`${server.wsUrl}/ws?access_token=${farToken()}`);
+    t.after(() => socket.terminate());
+    const wsText: string[] = [];
+    socket.on('message', (data) => wsText.push(data.toString()));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send('{"op":"subscribe","group":"g1","ref":1}');
+    const sse = await openStream(`${server.baseUrl}/sse/groups/g1?access_token=${farToken()}`);
+    t.after(() => sse.close());
+    const stomp = new RawStomp(`${server.wsUrl}/stomp?access_token=${farToken()}`);
+    t.after(() => stomp.close());
+    await stomp.send(connectFrame());
+    await stomp.send('SUBSCRIBE\nid:1\ndestination:/topic/groups.g1\nreceipt:r\n\n\0');
+    await stomp.next('RECEIPT');
+    await until(() => wsText.some((m) => m.includes('"subscribed"')) || socket.readyState !== WebSocket.OPEN, 3000, 'subscribed');
+    await until(() => server.app.hub.stats().subscriptions === 3, 3000, 'three subscriptions');
+    await server.app.hub.publish('g1', { type: 'chat', text: 'still here' }, 'alice', 'http');
+    await until(() => wsText.some((m) => m.includes('still here')), 3000, 'WebSocket event');
+    await until(() => sse.text().includes('still here'), 3000, 'SSE event');
+    await stomp.next('MESSAGE');
+    assert.equal(socket.readyState, WebSocket.OPEN);
+    assert.ok(!wsText.some((m) => m.includes('unauthorized')));
+    assert.doesNotMatch(sse.text(), /event: error/);
+    assert.equal(stomp.all('ERROR').length, 0);
+    assert.equal(stomp.closeCode, undefined);
+    assert.deepEqual(warnings, []);
+  });
+
+  test('STOMP heart-beat:0,3000000000 is clamped: no 1 ms timer, no TimeoutOverflowWarning', async (t) => {
+    const server = await startServer(t);
+    const warnings = watchWarnings(t);
+    const peers = Array.from({ length: 20 }, () => new RawStomp(`${server.wsUrl}/stomp`));
+    t.after(() => peers.forEach((p) => p.close()));
+    for (const peer of peers) await peer.send(connectFrame('accept-version:1.2\nheart-beat:0,3000000000'));
+    for (const peer of peers) assert.equal((await peer.next('CONNECTED')).headers.get('heart-beat'), '10000,10000');
+    // A round trip on each, so any warning emitted on the timers' creation has been delivered.
+    for (const peer of peers) {
+      await peer.send('SUBSCRIBE\nid:1\ndestination:/topic/groups.hb\nreceipt:r\n\n\0');
+      await peer.next('RECEIPT');
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(warnings, []);
+    assert.ok(peers.every((p) => p.heartbeats === 0 && p.closeCode === undefined));
   });
 });

@@ -7,9 +7,7 @@ import { HubError } from '../src/domain/errors.js';
 import { encodePollBody, nextCursor } from '../src/protocol/poll-codec.js';
 import { capEvents, PollBodyCache } from '../src/protocol/poll-cache.js';
 import { accountPoll, appLogger, countResponseBytes } from './http-accounting.js';
-
-/** Node's timers hold at most 2^31-1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { MAX_TIMER_MS } from '../src/timers.js';
 
 /**
  * Waiters of one group woken by the same event: they are owed the same events, so they are answered

@@ -11,6 +11,7 @@ import { SendBudget } from '../src/protocol/send-budget.js';
 import { SSE_HEARTBEAT, encodeSseControl, encodeSseEvent, encodeSseRetry } from '../src/protocol/sse-codec.js';
 import { PluginWriter, type SseWriter } from './sse-plugin-writer.js';
 import { whenExpired } from '../src/auth-plugin.js';
+import { clampedTimeout, type Deadline } from '../src/timers.js';
 
 /** Client reconnect delay announced on open. */
 const RETRY_MS = 3000;
@@ -123,12 +124,12 @@ export async function createSseStreamer(app: FastifyInstance) {
     app.connections.acquire(request.ip);
     metrics.connectionOpened();
     let timer: NodeJS.Timeout | undefined;
-    let expiry: NodeJS.Timeout | undefined;
+    let expiry: Deadline | undefined;
     const writer: SseWriter = sseWriter === 'plugin' ? new PluginWriter(reply) : new DirectWriter(reply);
     const stream = new SseStream(options.user, writer, metrics, maxBufferedBytes, options.limit ?? Infinity, (s) => {
       streams.delete(s);
       clearTimeout(timer);
-      clearTimeout(expiry);
+      expiry?.clear();
       app.connections.release(request.ip);
     });
     try {
@@ -147,7 +148,7 @@ export async function createSseStreamer(app: FastifyInstance) {
     metrics.sent(first.length);
     streams.add(stream);
     reply.raw.once('close', () => stream.close('client'));
-    if (options.timeoutMs !== undefined) timer = setTimeout(() => stream.close('answered'), options.timeoutMs);
+    if (options.timeoutMs !== undefined) timer = clampedTimeout(() => stream.close('answered'), options.timeoutMs);
     expiry = whenExpired(request.principal, () =>
       stream.close('expired', encodeSseControl('error', { code: 'unauthorized', message: 'the token has expired' })),
     );

@@ -225,7 +225,7 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
       const expiry = whenExpired(principal, () => connection.expire());
       socket.on('message', (data) => connection.onMessage(data));
       socket.once('close', () => {
-        clearTimeout(expiry);
+        expiry?.clear();
         connections.delete(connection);
         app.connections.release(request.ip);
         metrics.connectionClosed(connection.closed());

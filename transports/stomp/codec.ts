@@ -44,15 +44,23 @@ export function negotiateVersion(acceptVersion: string | undefined): StompVersio
   return STOMP_VERSIONS.find((v) => offered.has(v));
 }
 
+/** The longest heart-beat period a session runs (1 h): a longer one is clamped (ours) or not checked (the client's). */
+export const MAX_HEARTBEAT_MS = 3_600_000;
+
 /**
  * Heart-beat negotiation. `client` is the CONNECT header `cx,cy`, `server` ours `sx,sy`.
+ * A period above MAX_HEARTBEAT_MS is never a timer: we send at least every MAX_HEARTBEAT_MS, and a
+ * client that promises to beat less often than that is not checked by heart-beats (protocol pings
+ * still find a dead peer).
  * @returns ms between our sends (0 = none) and the ms within which we expect to hear from the client
  */
 export function negotiateHeartbeat(client: string | undefined, server: readonly [number, number]): { send: number; expect: number } {
   const [cx, cy] = (client ?? '0,0').split(',').map((v) => Number.parseInt(v, 10));
   if (!Number.isFinite(cx) || !Number.isFinite(cy) || cx! < 0 || cy! < 0) throw new StompCodecError('invalid_request', 'heart-beat must be two non-negative integers "cx,cy"');
   const [sx, sy] = server;
-  return { send: sx === 0 || cy === 0 ? 0 : Math.max(sx, cy!), expect: sy === 0 || cx === 0 ? 0 : Math.max(sy, cx!) };
+  const send = sx === 0 || cy === 0 ? 0 : Math.min(Math.max(sx, cy!), MAX_HEARTBEAT_MS);
+  const expect = sy === 0 || cx === 0 ? 0 : Math.max(sy, cx!);
+  return { send, expect: expect > MAX_HEARTBEAT_MS ? 0 : expect };
 }
 
 const UNESCAPE_12: Record<string, string> = { '\\\\': '\\', '\\n': '\n', '\\c': ':', '\\r': '\r' };

@@ -12,6 +12,7 @@ import { Liveness, closeWithin } from '../ws-liveness.js';
 import { authorize, tokenOf, type Authenticator, type Principal } from '../../src/auth.js';
 import { publisherOf, whenExpired } from '../../src/auth-plugin.js';
 import type { PublishLimiter, TokenBucket } from '../../src/rate-limiter.js';
+import { clampedInterval, type Deadline } from '../../src/timers.js';
 import {
   StompCodecError, StompFrameReader, decodeFrame, encodeFrame, encodeMessageHead, encodeMessageTail,
   negotiateHeartbeat, negotiateVersion, type StompFrame, type StompVersion,
@@ -84,7 +85,7 @@ export class StompSession {
   private lastReceived = Date.now();
   private lastSent = Date.now();
   private closing = false;
-  private expiry: NodeJS.Timeout | undefined = undefined;
+  private expiry: Deadline | undefined = undefined;
   private readonly publishBucket: TokenBucket | undefined;
   private readonly budget: SendBudget;
   /** Protocol-level pings (in addition to heart-beats, which a client may turn off). */
@@ -296,7 +297,7 @@ export class StompSession {
   private startHeartbeats(sendMs: number, expectMs: number): void {
     const tick = Math.min(sendMs || Infinity, expectMs || Infinity);
     if (tick === Infinity) return;
-    this.heartbeatTimer = setInterval(() => {
+    this.heartbeatTimer = clampedInterval(() => {
       const now = Date.now();
       // Spec: be lenient with the peer; a silence of twice the negotiated period means it is gone.
       if (expectMs > 0 && now - this.lastReceived > expectMs * 2) {
@@ -307,7 +308,6 @@ export class StompSession {
       }
       if (sendMs > 0 && now - this.lastSent >= sendMs - tick / 2) this.writeText('\n');
     }, tick);
-    this.heartbeatTimer.unref();
   }
 
   private close(code: number, reason: string): void {
@@ -319,7 +319,7 @@ export class StompSession {
   /** Releases every subscription and timer; called on every close path. */
   releaseSubscriptions(): void {
     clearInterval(this.heartbeatTimer);
-    clearTimeout(this.expiry);
+    this.expiry?.clear();
     for (const subscriber of this.subs.values()) subscriber.subscription?.close();
     this.subs.clear();
   }

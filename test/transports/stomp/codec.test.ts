@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   StompCodecError, StompFrameReader, chooseStompSubprotocol, decodeFrame, encodeFrame, encodeMessageHead,
-  encodeMessageTail, escapeHeader, negotiateHeartbeat, negotiateVersion, unescapeHeader, type StompVersion,
+  MAX_HEARTBEAT_MS, encodeMessageTail, escapeHeader, negotiateHeartbeat, negotiateVersion, unescapeHeader, type StompVersion,
 } from '../../../transports/stomp/codec.js';
 
 const limits = { maxFrameBytes: 4096, maxHeaders: 16 };
@@ -60,6 +60,13 @@ describe('negotiation', () => {
     assert.deepEqual(negotiateHeartbeat('5000,0', [10000, 10000]), { send: 0, expect: 10000 });
     assert.deepEqual(negotiateHeartbeat('5000,5000', [0, 0]), { send: 0, expect: 0 });
     assert.deepEqual(negotiateHeartbeat('5000,5000', [0, 8000]), { send: 0, expect: 8000 });
+  });
+
+  test('periods above MAX_HEARTBEAT_MS: ours is clamped, the client\'s is not checked', () => {
+    assert.deepEqual(negotiateHeartbeat('0,3000000000', [10000, 10000]), { send: MAX_HEARTBEAT_MS, expect: 0 });
+    assert.deepEqual(negotiateHeartbeat('3000000000,0', [10000, 10000]), { send: 0, expect: 0 });
+    assert.deepEqual(negotiateHeartbeat('99999999999999999999,99999999999999999999', [10000, 10000]), { send: MAX_HEARTBEAT_MS, expect: 0 });
+    assert.deepEqual(negotiateHeartbeat(`${MAX_HEARTBEAT_MS},${MAX_HEARTBEAT_MS}`, [10000, 10000]), { send: MAX_HEARTBEAT_MS, expect: MAX_HEARTBEAT_MS });
   });
 
   test('a malformed heart-beat throws invalid_request', () => {

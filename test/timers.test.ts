@@ -1,0 +1,67 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MAX_TIMER_MS, atTime, clampDelay, clampedInterval, clampedTimeout } from '../src/timers.js';
+
+describe('clampDelay', () => {
+  test('keeps what Node can hold; NaN, negatives and overflows are clamped', () => {
+    assert.equal(clampDelay(1500), 1500);
+    assert.equal(clampDelay(MAX_TIMER_MS), MAX_TIMER_MS);
+    assert.equal(clampDelay(MAX_TIMER_MS + 1), MAX_TIMER_MS);
+    assert.equal(clampDelay(3_000_000_000), MAX_TIMER_MS);
+    assert.equal(clampDelay(Infinity), MAX_TIMER_MS);
+    assert.equal(clampDelay(-5), 0);
+    assert.equal(clampDelay(Number.NaN), 0);
+  });
+});
+
+describe('clamped timers', () => {
+  test('a delay above 2^31-1 ms neither fires after 1 ms nor warns', (t) => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    t.after(() => process.off('warning', onWarning));
+    t.mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+    let fired = 0;
+    const timeout = clampedTimeout(() => fired++, 3_000_000_000);
+    const interval = clampedInterval(() => fired++, 3_000_000_000);
+    t.mock.timers.tick(10_000);
+    assert.equal(fired, 0);
+    t.mock.timers.tick(MAX_TIMER_MS);
+    assert.equal(fired, 2, 'both at the clamp');
+    clearTimeout(timeout);
+    clearInterval(interval);
+    assert.deepEqual(warnings, []);
+  });
+});
+
+describe('atTime', () => {
+  test('a deadline 30 days out fires then, not after 1 ms, re-arming in steps', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+    const days30 = 30 * 86_400_000;
+    let fired = 0;
+    atTime(Date.now() + days30, () => fired++);
+    t.mock.timers.tick(1000);
+    assert.equal(fired, 0);
+    t.mock.timers.tick(MAX_TIMER_MS); // first step ends; re-armed for the rest
+    assert.equal(fired, 0);
+    t.mock.timers.tick(days30 - MAX_TIMER_MS - 1001);
+    assert.equal(fired, 0, 'one ms early');
+    t.mock.timers.tick(1);
+    assert.equal(fired, 1);
+  });
+
+  test('clear() cancels, also after a step; a past deadline fires asynchronously', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+    let fired = 0;
+    const far = atTime(Date.now() + 2 * MAX_TIMER_MS, () => fired++);
+    t.mock.timers.tick(MAX_TIMER_MS + 5);
+    far.clear();
+    far.clear();
+    t.mock.timers.tick(2 * MAX_TIMER_MS);
+    assert.equal(fired, 0);
+    atTime(Date.now() - 10, () => fired++);
+    assert.equal(fired, 0, 'not synchronously');
+    t.mock.timers.tick(0);
+    assert.equal(fired, 1);
+  });
+});
