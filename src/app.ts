@@ -44,7 +44,7 @@ export interface BuildOptions {
  * @throws ConfigError naming REDIS_URL when BROKER=redis and Redis cannot be reached
  */
 export async function createBroker(config: Readonly<Config>, metrics?: Metrics): Promise<Broker> {
-  const options = { historySize: config.historySize, groupIdleMs: config.groupIdleMs };
+  const options = { historySize: config.historySize, groupIdleMs: config.groupIdleMs, maxGroups: config.maxGroups };
   if (config.broker === 'memory') return new MemoryBroker(options);
   const observer: BrokerObserver | undefined = metrics && {
     call: (call, timed) => metrics.brokerCall('redis', call, timed),
@@ -86,7 +86,7 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
           await broker.close();
           throw err;
         }));
-  const hub = new Hub(broker, { published: (event, source) => metrics.published(event, source) }, presence);
+  const hub = new Hub(broker, { published: (event, source) => metrics.published(event, source) }, presence, { maxGroups: config.maxGroups });
 
   const app = Fastify({
     logger: loggerOptions(config),

@@ -23,6 +23,8 @@ export interface Config {
   historySize: number;
   /** Idle group eviction (GROUP_IDLE_MS, default 600000). */
   groupIdleMs: number;
+  /** Groups held in this process; idle ones are evicted first at the cap (MAX_GROUPS, default 100000). */
+  maxGroups: number;
   /** Default long-poll wait (LONGPOLL_TIMEOUT_MS, default 25000, max 60000). */
   longpollTimeoutMs: number;
   /** SSE comment heartbeat period (SSE_HEARTBEAT_MS, default 15000). */
@@ -137,7 +139,7 @@ export function flagsToEnv(argv: readonly string[]): Source {
 }
 
 const KNOWN = [
-  'PORT', 'HOST', 'BROKER', 'REDIS_URL', 'REDIS_CLUSTER', 'HISTORY_SIZE', 'GROUP_IDLE_MS', 'LONGPOLL_TIMEOUT_MS',
+  'PORT', 'HOST', 'BROKER', 'REDIS_URL', 'REDIS_CLUSTER', 'HISTORY_SIZE', 'GROUP_IDLE_MS', 'MAX_GROUPS', 'LONGPOLL_TIMEOUT_MS',
   'SSE_HEARTBEAT_MS', 'WS_PING_MS', 'STOMP_HEARTBEAT_MS', 'MAX_CONNECTIONS', 'MAX_CONNECTIONS_PER_IP', 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 'MAX_LONGPOLLS_PER_GROUP', 'MAX_BUFFERED_BYTES', 'MAX_BODY_BYTES',
   'RATE_LIMIT_PER_SEC', 'AUTH_SECRET', 'STOMP_RELAY_URL', 'SSE_WRITER', 'SHUTDOWN_GRACE_MS', 'LOG_LEVEL',
   'PRESENCE_LEASE_MS', 'PRESENCE_RENEW_MS',
@@ -161,6 +163,7 @@ export function loadConfig(env: Source = process.env, argv: readonly string[] = 
     presenceRenewMs: int(src, 'PRESENCE_RENEW_MS', 5_000, 50, 3_600_000),
     historySize: int(src, 'HISTORY_SIZE', 1000, 1, 1_000_000),
     groupIdleMs: int(src, 'GROUP_IDLE_MS', 600_000, 1, 86_400_000),
+    maxGroups: int(src, 'MAX_GROUPS', 100_000, 1, 100_000_000),
     longpollTimeoutMs: int(src, 'LONGPOLL_TIMEOUT_MS', 25_000, 1, 60_000),
     sseHeartbeatMs: int(src, 'SSE_HEARTBEAT_MS', 15_000, 10, 3_600_000),
     wsPingMs: int(src, 'WS_PING_MS', 25_000, 10, 3_600_000),

@@ -26,6 +26,7 @@ describe('loadConfig defaults', () => {
       presenceRenewMs: 5_000,
       historySize: 1000,
       groupIdleMs: 600_000,
+      maxGroups: 100_000,
       longpollTimeoutMs: 25_000,
       sseHeartbeatMs: 15_000,
       wsPingMs: 25_000,
@@ -68,7 +69,7 @@ describe('loadConfig parses each variable', () => {
   test('every variable', () => {
     const config = loadConfig({
       PORT: '9000', HOST: '127.0.0.1', BROKER: 'redis', REDIS_URL: 'rediss://cache:6380/1', REDIS_CLUSTER: 'true', HISTORY_SIZE: '10',
-      GROUP_IDLE_MS: '1000', LONGPOLL_TIMEOUT_MS: '60000', SSE_HEARTBEAT_MS: '500', WS_PING_MS: '700',
+      GROUP_IDLE_MS: '1000', MAX_GROUPS: '50', LONGPOLL_TIMEOUT_MS: '60000', SSE_HEARTBEAT_MS: '500', WS_PING_MS: '700',
       STOMP_HEARTBEAT_MS: '0', MAX_CONNECTIONS: '5', MAX_CONNECTIONS_PER_IP: '4', MAX_SUBSCRIPTIONS_PER_CONNECTION: '3', MAX_LONGPOLLS_PER_GROUP: '2', MAX_BUFFERED_BYTES: '2048', MAX_BODY_BYTES: '8192',
       RATE_LIMIT_PER_SEC: '20', AUTH_SECRET: 's3cret', STOMP_RELAY_URL: 'stomp://rabbit:61613', SSE_WRITER: 'plugin',
       SHUTDOWN_GRACE_MS: '0', LOG_LEVEL: 'silent', LOG_FORMAT: 'json',
@@ -77,7 +78,7 @@ describe('loadConfig parses each variable', () => {
     });
     assert.deepEqual({ ...config }, {
       port: 9000, host: '127.0.0.1', broker: 'redis', redisUrl: 'rediss://cache:6380/1', redisCluster: true, historySize: 10,
-      groupIdleMs: 1000, longpollTimeoutMs: 60000, sseHeartbeatMs: 500, wsPingMs: 700, stompHeartbeatMs: 0,
+      groupIdleMs: 1000, maxGroups: 50, longpollTimeoutMs: 60000, sseHeartbeatMs: 500, wsPingMs: 700, stompHeartbeatMs: 0,
       maxConnections: 5, maxConnectionsPerIp: 4, maxSubscriptionsPerConnection: 3, maxLongpollsPerGroup: 2, maxBufferedBytes: 2048, maxBodyBytes: 8192, rateLimitPerSec: 20, authSecret: 's3cret',
       stompRelayUrl: 'stomp://rabbit:61613', sseWriter: 'plugin', shutdownGraceMs: 0, logLevel: 'silent', logFormat: 'json',
       presenceLeaseMs: 3000, presenceRenewMs: 1000,

@@ -246,3 +246,43 @@ describe('timers a client influences stay within what Node holds', () => {
     assert.ok(peers.every((p) => p.heartbeats === 0 && p.closeCode === undefined));
   });
 });
+
+describe('MAX_GROUPS', () => {
+  test('publishing to many new groups keeps at most MAX_GROUPS; idle ones make room', async (t) => {
+    const server = await startServer(t, { maxGroups: 50 });
+    for (let i = 0; i < 500; i++) {
+      const res = await server.app.inject({ method: 'POST', url: `/groups/spray-${i}/events`, payload: { type: 'chat', text: 'x' } });
+      assert.equal(res.statusCode, 202, res.body);
+    }
+    const latest = await server.app.inject({ method: 'GET', url: '/poll/groups/spray-499?since=0' });
+    assert.equal(latest.json().events.length, 1);
+    const evicted = await server.app.inject({ method: 'GET', url: '/poll/groups/spray-0?since=0' });
+    assert.equal(evicted.json().events.length, 0, 'the oldest idle group was evicted');
+  });
+
+  test('with every group subscribed, a new one gets too_many_groups on every transport; others are unaffected', async (t) => {
+    const server = await startServer(t, { maxGroups: 2 });
+    const holder = new WsConnection(server.wsUrl);
+    t.after(() => holder.close());
+    const seqs: number[] = [];
+    holder.onEvent = (event) => seqs.push(event.seq);
+    await holder.request({ op: 'subscribe', group: 'a' });
+    await holder.request({ op: 'subscribe', group: 'b' });
+    await assert.rejects(holder.request({ op: 'subscribe', group: 'c' }), (e: { code?: string }) => e.code === 'too_many_groups');
+    const publish = await server.app.inject({ method: 'POST', url: '/groups/c/events', payload: { type: 'chat', text: 'x' } });
+    assert.equal(publish.statusCode, 503);
+    assert.equal(publish.json().error.code, 'too_many_groups');
+    for (const url of ['/sse/groups/c', '/longpoll/groups/c?timeout=10']) {
+      const res = await fetch(server.baseUrl + url);
+      assert.equal(res.status, 503, url);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'too_many_groups');
+    }
+    const peer = new RawStomp(`${server.wsUrl}/stomp`);
+    t.after(() => peer.close());
+    await peer.send(connectFrame());
+    await peer.send('SUBSCRIBE\nid:1\ndestination:/topic/groups.c\n\n\0');
+    assert.equal((await peer.next('ERROR')).headers.get('message'), 'too_many_groups');
+    await server.app.hub.publish('a', { type: 'chat', text: 'fine' }, 'u', 'http');
+    await until(() => seqs.length === 1, 3000, 'the held group still delivers');
+  });
+});

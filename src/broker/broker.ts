@@ -87,6 +87,14 @@ export interface BrokerOptions {
   historySize: number;
   /** A group with no subscribers and no activity for this long is evicted. */
   groupIdleMs: number;
+  /**
+   * Most groups held in this process (MAX_GROUPS; default unbounded). A broker that keeps groups in
+   * process memory evicts the least recently active group without subscribers to make room, and
+   * refuses a new group with `too_many_groups` when all have subscribers. A broker backed by another
+   * service (Redis) keeps groups there, bounded by GROUP_IDLE_MS and the service's own memory limit,
+   * and ignores it; the Hub applies it to the groups it delivers in this process.
+   */
+  maxGroups?: number;
 }
 
 /** How many chat events the snapshot keeps. */

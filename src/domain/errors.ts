@@ -18,6 +18,7 @@ export const ERROR_STATUS = {
   forbidden: 403,
   rate_limited: 429,
   too_many_connections: 503,
+  too_many_groups: 503,
   payload_too_large: 413,
   slow_consumer: 503,
   broker_unavailable: 503,

@@ -120,11 +120,14 @@ export class Hub {
   /**
    * @param presence where joins and leaves are reported and `online` is read (every instance's users,
    *   with Redis); without one, `online` lists the subscribers this Hub holds
+   * @param options.maxGroups most groups with subscribers held here at once (MAX_GROUPS): a subscribe
+   *   to a new group beyond it fails with `too_many_groups`
    */
   constructor(
     private readonly broker: Broker,
     private readonly observer: HubObserver = {},
     private readonly presence?: Presence,
+    private readonly options: { maxGroups?: number } = {},
   ) {
     broker.setHandler((event) => this.onBrokerEvent(event));
     broker.setResyncHandler?.((group) => this.resync(group));
@@ -161,6 +164,9 @@ export class Hub {
     if (this.closing) throw new HubError('shutting_down', 'server is shutting down');
     let hubGroup = this.groups.get(group);
     if (!hubGroup) {
+      if (this.groups.size >= (this.options.maxGroups ?? Infinity)) {
+        throw new HubError('too_many_groups', `the server delivers ${this.options.maxGroups} groups already`);
+      }
       hubGroup = new HubGroup(this.broker.subscribe(group));
       this.groups.set(group, hubGroup);
     }

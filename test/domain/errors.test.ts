@@ -29,10 +29,11 @@ describe('ERROR_STATUS', () => {
     for (const [code, status] of Object.entries(DESIGN_TABLE)) assert.equal(ERROR_STATUS[code as ErrorCode], status, code);
   });
 
-  test('slow_consumer is a code; the only extra code is internal_error 500', () => {
+  test('slow_consumer is a code; the extra codes are too_many_groups 503 and internal_error 500', () => {
     assert.ok('slow_consumer' in ERROR_STATUS);
     const extra = Object.keys(ERROR_STATUS).filter((c) => !(c in DESIGN_TABLE) && c !== 'slow_consumer');
-    assert.deepEqual(extra, ['internal_error']);
+    assert.deepEqual(extra, ['too_many_groups', 'internal_error']);
+    assert.equal(ERROR_STATUS.too_many_groups, 503);
     assert.equal(ERROR_STATUS.internal_error, 500);
   });
 

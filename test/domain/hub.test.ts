@@ -164,6 +164,23 @@ describe('Hub', () => {
     await assert.rejects(hub.subscribe('g', recorder(), undefined), (e: unknown) => e instanceof HubError && e.code === 'shutting_down');
     await broker.close();
   });
+
+  test('maxGroups: a subscribe to a group beyond it answers too_many_groups until one is released', async () => {
+    // A broker that keeps groups elsewhere (Redis) holds no per-process cap: the Hub's is what bounds this process.
+    const broker = new MemoryBroker({ historySize: 10, groupIdleMs: 60_000 });
+    const hub = new Hub(broker, {}, undefined, { maxGroups: 2 });
+    const a = await hub.subscribe('a', recorder(), undefined);
+    await hub.subscribe('b', recorder(), undefined);
+    const a2 = await hub.subscribe('a', recorder(), undefined); // an existing group is not another group
+    await assert.rejects(hub.subscribe('c', recorder(), undefined), (e: unknown) => e instanceof HubError && e.code === 'too_many_groups' && e.statusCode === 503);
+    assert.equal(hub.stats().groups, 2);
+    a.close();
+    assert.equal(hub.stats().groups, 2, 'a still has a subscriber');
+    a2.close();
+    await hub.subscribe('c', recorder(), undefined);
+    assert.equal(hub.stats().groups, 2);
+    await broker.close();
+  });
 });
 
 describe('Hub with a presence', () => {
