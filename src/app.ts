@@ -87,6 +87,7 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
           throw err;
         }));
   const hub = new Hub(broker, { published: (event, source) => metrics.published(event, source) }, presence, { maxGroups: config.maxGroups });
+  metrics.watchGroups(() => ({ subscribed: hub.stats().groups, ...(broker instanceof MemoryBroker ? { held: broker.groupCount } : {}) }));
 
   const app = Fastify({
     logger: loggerOptions(config),

@@ -149,6 +149,22 @@ export class Metrics {
     new Gauge({ name: 'rt_http_sockets', help: 'Open TCP sockets counted against MAX_CONNECTIONS', registers: [this.registry], collect() { this.set(count()); } });
   }
 
+  /**
+   * `rt_groups{scope}`: groups this process holds, read at scrape time against MAX_GROUPS. `subscribed`
+   * counts the Hub's groups with subscribers here; `held`, when the broker keeps groups in process, all of them.
+   */
+  watchGroups(read: () => Record<string, number>): void {
+    new Gauge({
+      name: 'rt_groups',
+      help: 'Groups held in this process (against MAX_GROUPS), by scope',
+      labelNames: ['scope'],
+      registers: [this.registry],
+      collect() {
+        for (const [scope, value] of Object.entries(read())) this.set({ scope }, value);
+      },
+    });
+  }
+
   /** The cross-instance delivery lag histogram of one broker, bound once: call it with seconds. */
   brokerDeliveryLag(broker: string): (seconds: number) => void {
     const child = this.set.brokerLag.child(broker);

@@ -258,6 +258,8 @@ describe('MAX_GROUPS', () => {
     assert.equal(latest.json().events.length, 1);
     const evicted = await server.app.inject({ method: 'GET', url: '/poll/groups/spray-0?since=0' });
     assert.equal(evicted.json().events.length, 0, 'the oldest idle group was evicted');
+    assert.equal(await metricValue(server.app, 'rt_groups', { scope: 'held' }), 50);
+    assert.equal(await metricValue(server.app, 'rt_groups', { scope: 'subscribed' }), 0);
   });
 
   test('with every group subscribed, a new one gets too_many_groups on every transport; others are unaffected', async (t) => {

@@ -70,7 +70,7 @@ console.log(`kept event, encoded for WS + SSE + STOMP: ${encoded.toFixed(0)} B p
 
 const maxGroups = Number(values['max-groups']);
 const broker = new MemoryBroker({ historySize: 1000, groupIdleMs: 3_600_000, maxGroups });
-const hub = new Hub(broker, {}, { maxGroups });
+const hub = new Hub(broker, {}, undefined, { maxGroups });
 const start = heap();
 for (let i = 1; i <= 5 * maxGroups; i++) {
   await hub.publish(`spray-${i}`, { type: 'chat', text: 'hi' }, 'attacker', 'http');
