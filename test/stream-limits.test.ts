@@ -84,6 +84,26 @@ describe('MAX_BUFFERED_BYTES covers every write', () => {
     });
   }
 
+  test('WebSocket: protocol pings from a peer that never reads are bounded by ws (terminated after 60 unanswered pongs)', { timeout: 60_000 }, async (t) => {
+    const server = await startServer(t, { maxBufferedBytes: MAX_BUFFERED });
+    const { socket, closed } = await openPaused(server, '/ws');
+    t.after(() => socket.terminate());
+    rawOf(socket).pause();
+    const payload = Buffer.alloc(125, 1);
+    let sent = 0;
+    while (sent < MAX_ATTACK && server.app.connections.count > 0) {
+      const raw = rawOf(socket);
+      raw.cork();
+      for (let i = 0; i < 5000; i++) socket.ping(payload);
+      raw.uncork();
+      sent += 5000;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(server.app.connections.count, 0, `released after ${sent} pings`);
+    rawOf(socket).resume();
+    await closed;
+  });
+
   test('STOMP: a peer that never reads and floods frames asking for RECEIPTs gets ERROR slow_consumer', { timeout: 60_000 }, async (t) => {
     const server = await startServer(t, { maxBufferedBytes: MAX_BUFFERED });
     const seqs = await bystander(t, server, 'calm');
