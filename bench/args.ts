@@ -49,6 +49,8 @@ export interface BenchArgs {
   redisUrl?: string;
   /** Attacks of the hostile scenario to run (default: all). */
   attacks?: string[];
+  /** room: also run the floor server per transport, interleaved with the product, and report overhead over floor. */
+  floor: boolean;
 }
 
 export const SCENARIOS = ['room', 'location', 'capacity', 'reconnect', 'slow-consumer', 'soak', 'hostile'] as const;
@@ -83,6 +85,8 @@ scenarios: ${SCENARIOS.join(', ')}, all
                         the report adds per-instance CPU/RSS, Redis CPU, broker publish and lag histograms
   --redis-url URL       use this Redis (loopback only), e.g. redis://127.0.0.1:6379
   --attacks LIST        hostile: comma-separated subset of the attacks (default: all)
+  --floor               room: interleave each run with the same run on the floor server (bench/floors/)
+                        and report overhead over floor = product CPU s/1k ÷ floor CPU s/1k
   --profile             write a server CPU profile per run (node --cpu-prof) and summarize it
   --quiet               no per-second progress
 `;
@@ -117,6 +121,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     repeat: 1,
     broker: 'memory',
     instances: 1,
+    floor: false,
   };
   let workersGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -154,6 +159,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--sweep': args.sweep = true; break;
       case '--workers': args.workers = positiveInt(flag, value()); workersGiven = true; break;
       case '--profile': args.profile = true; break;
+      case '--floor': args.floor = true; break;
       case '--quiet': args.quiet = true; break;
       case '--poll-interval': args.pollInterval = positiveInt(flag, value(), 0); break;
       case '--poll-clients': args.pollClients = positiveInt(flag, value()); break;

@@ -13,6 +13,7 @@ import { writeReports } from './report/write.js';
 import { summaryTable } from './report/summary.js';
 import type { RunContext } from './scenarios/phase.js';
 import { SCENARIO_RUNNERS } from './scenarios/index.js';
+import { FLOOR_ENTRY, InProcessFloor } from './floors/target.js';
 import { LocalServer, RemoteServer, ROOT, type ServerTarget } from './server-process.js';
 import { ServerGroup } from './server-group.js';
 
@@ -47,9 +48,10 @@ export async function runBench(args: BenchArgs, argv: readonly string[] = []): P
     log: (line) => {
       if (!args.quiet) process.stderr.write(line + '\n');
     },
-    startServer: async (env, name): Promise<ServerTarget> => {
+    startServer: async (env, name, floor = false): Promise<ServerTarget> => {
+      if (floor && remote) return InProcessFloor.start();
       if (remote) return remote;
-      if (args.broker === 'redis' || args.instances > 1) {
+      if (!floor && (args.broker === 'redis' || args.instances > 1)) {
         return ServerGroup.start({
           env: { ...env, ...args.serverEnv, BROKER: args.broker },
           cpus: pinning.server,
@@ -60,10 +62,11 @@ export async function runBench(args: BenchArgs, argv: readonly string[] = []): P
         });
       }
       return LocalServer.start({
-        env: { ...env, ...args.serverEnv },
+        env: floor ? {} : { ...env, ...args.serverEnv },
         cpus: pinning.server,
         nofile: NOFILE,
         profileDir: args.profile ? path.join(outDir, 'profiles', name) : undefined,
+        entry: floor ? FLOOR_ENTRY : undefined,
       });
     },
   };

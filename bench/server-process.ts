@@ -99,6 +99,8 @@ export interface LocalServerOptions {
   nofile: number;
   /** Write V8 CPU profiles into this directory (node --cpu-prof): one file per thread. */
   profileDir?: string;
+  /** The script to run, relative to the root (default the product, `src/main.ts`; the floor is `bench/floors/main.ts`). */
+  entry?: string;
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -150,7 +152,7 @@ export class LocalServer implements ServerTarget {
     if (options.profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`);
     const pin = options.cpus !== undefined ? `taskset -c ${options.cpus} ` : '';
     // `exec` keeps one pid from sh to node, so /proc/<pid> is the server itself.
-    const script = `ulimit -n ${options.nofile} 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${pin}"${process.execPath}" ${nodeArgs.join(' ')} src/main.ts`;
+    const script = `ulimit -n ${options.nofile} 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${pin}"${process.execPath}" ${nodeArgs.join(' ')} ${options.entry ?? 'src/main.ts'}`;
     const child = spawn('sh', ['-c', script], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '500', ...options.env, PORT: String(port), HOST: '127.0.0.1' },

@@ -156,6 +156,31 @@ export interface SweepResult {
   stoppedBecause: string;
 }
 
+/** Median figures of one side (product or floor) of a floor comparison. */
+export interface FloorSide {
+  /** Median over the runs of server CPU-seconds per 1,000 deliveries. */
+  cpuSecondsPer1kDeliveries: number | null;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  deliveryRatio: number | null;
+  deliveredPerSecond: number | null;
+  /** Each run's CPU-seconds per 1,000 deliveries, in run order. */
+  runs: (number | null)[];
+}
+
+/** A transport measured against its floor server, runs interleaved (product, floor, product, ...). */
+export interface FloorComparison {
+  transport: TransportName;
+  product: FloorSide;
+  floor: FloorSide;
+  /** product.cpuSecondsPer1kDeliveries ÷ floor.cpuSecondsPer1kDeliveries (null when either is missing). */
+  overheadOverFloor: number | null;
+  /** The same ratio per interleaved pair of runs. */
+  pairRatios: (number | null)[];
+  /** The floor's median run, whole (its accounting, latency, server figures). */
+  floorResult: TransportResult;
+}
+
 /** One scenario's report. */
 export interface ScenarioReport {
   scenario: string;
@@ -169,6 +194,8 @@ export interface ScenarioReport {
   sweep?: { bound: { deliveryRatio: number; p99Ms: number }; results: SweepResult[] };
   /** The hostile scenario: one row per attack. */
   attacks?: AttackRow[];
+  /** With `--floor`: each transport against its floor server. */
+  floor?: FloorComparison[];
   notes: string[];
 }
 

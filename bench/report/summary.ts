@@ -1,5 +1,6 @@
 import type { BenchReport, TransportResult } from './model.js';
 import { bytes, fixed, int, ms, pct, table } from './format.js';
+import { floorTable } from './tables.js';
 
 /** The one-line-per-transport row every report starts with. */
 export function headlineRow(scenario: string, r: TransportResult): string[] {
@@ -37,5 +38,9 @@ export function summaryTable(report: BenchReport): string {
   const knees = report.scenarios.flatMap((s) =>
     (s.sweep?.results ?? []).map((w) => `  knee ${w.transport}: ${w.knee ? `N=${w.knee.clients}, ${int(w.knee.deliveriesPerSecond)} deliveries/s` : 'none'} (${w.stoppedBecause})`),
   );
-  return [table(HEADLINE_HEADER, rows), ...(knees.length ? ['sweep:', ...knees] : []), ...(misses.length ? ['missed checks:', ...misses] : [])].join('\n');
+  const floors = report.scenarios.flatMap((s) => {
+    const t = floorTable(s);
+    return t ? [`overhead over floor (${s.scenario}):`, table(t.header, t.rows)] : [];
+  });
+  return [table(HEADLINE_HEADER, rows), ...floors, ...(knees.length ? ['sweep:', ...knees] : []), ...(misses.length ? ['missed checks:', ...misses] : [])].join('\n');
 }

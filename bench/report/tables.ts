@@ -26,6 +26,29 @@ export function sweepTable(w: SweepResult): Table {
   );
 }
 
+export const FLOOR_HEADER = [
+  'transport', 'product CPU s/1k', 'floor CPU s/1k', 'overhead over floor', 'pair ratios', 'product p50/p99 ms', 'floor p50/p99 ms', 'floor delivery', 'floor deliveries/s',
+];
+
+/** Each transport against its floor server (`--floor`), or undefined when the run had none. */
+export function floorTable(s: ScenarioReport): Table | undefined {
+  if (!s.floor?.length) return undefined;
+  return tab(
+    FLOOR_HEADER,
+    s.floor.map((f) => [
+      f.transport,
+      fixed(f.product.cpuSecondsPer1kDeliveries, 4),
+      fixed(f.floor.cpuSecondsPer1kDeliveries, 4),
+      fixed(f.overheadOverFloor, 2),
+      f.pairRatios.map((r) => fixed(r, 2)).join(' '),
+      `${ms(f.product.p50Ms)}/${ms(f.product.p99Ms)}`,
+      `${ms(f.floor.p50Ms)}/${ms(f.floor.p99Ms)}`,
+      f.floor.deliveryRatio === null ? '-' : pct(f.floor.deliveryRatio),
+      int(f.floor.deliveredPerSecond),
+    ]),
+  );
+}
+
 /** Top functions of a CPU profile. */
 export function profileTable(r: TransportResult): Table {
   return tab(['self %', 'function'], (r.profile?.top ?? []).map((t) => [fixed(t.selfPercent, 1), t.fn]));

@@ -23,8 +23,11 @@ export interface RunContext {
   loadGeneratorCpus: number;
   /** Source addresses the clients spread over. */
   addresses: string[];
-  /** Starts the server for one transport run (or hands out the `--url` one). */
-  startServer(env: Record<string, string>, name: string): Promise<ServerTarget>;
+  /**
+   * Starts the server for one transport run (or hands out the `--url` one). With `floor`, the floor
+   * server instead (bench/floors/), started and pinned the same way (in-process beside `--url`).
+   */
+  startServer(env: Record<string, string>, name: string, floor?: boolean): Promise<ServerTarget>;
   /** A line for the user (stderr), unless quiet. */
   log(line: string): void;
 }

@@ -1,6 +1,7 @@
 import type { TransportName } from '../../src/domain/events.js';
 import { median } from '../histogram.js';
-import type { ScenarioReport, SweepResult, SweepStep, TransportResult } from '../report/model.js';
+import type { FloorComparison, ScenarioReport, SweepResult, SweepStep, TransportResult } from '../report/model.js';
+import { compareWithFloor } from './floor.js';
 import { buildResult, check } from '../result.js';
 import type { Phase, RunContext } from './phase.js';
 import { runTransport } from './run.js';
@@ -80,6 +81,23 @@ export async function roomRun(phase: Phase, p: RoomParams): Promise<TransportRes
 async function repeated(ctx: RunContext, transport: TransportName, p: RoomParams, label?: string): Promise<TransportResult> {
   const runs: TransportResult[] = [];
   for (let i = 0; i < ctx.args.repeat; i++) runs.push(await runTransport(ctx, 'room', transport, { ...p }, {}, (phase) => roomRun(phase, p), label));
+  return medianRun(runs);
+}
+
+/** `repeat` product runs and as many floor runs, interleaved (product, floor, product, ...). */
+async function againstFloor(ctx: RunContext, transport: TransportName, p: RoomParams): Promise<{ result: TransportResult; comparison: FloorComparison }> {
+  const product: TransportResult[] = [];
+  const floor: TransportResult[] = [];
+  for (let i = 0; i < ctx.args.repeat; i++) {
+    product.push(await runTransport(ctx, 'room', transport, { ...p }, {}, (phase) => roomRun(phase, p)));
+    floor.push(await runTransport(ctx, 'room', transport, { ...p, floor: true }, {}, (phase) => roomRun(phase, p), undefined, true));
+  }
+  const result = medianRun([...product]);
+  return { result, comparison: compareWithFloor(transport, product, floor, medianRun([...floor])) };
+}
+
+/** The median run by CPU per 1k deliveries; with several runs, its `extra` lists all of them. */
+function medianRun(runs: TransportResult[]): TransportResult {
   if (runs.length === 1) return runs[0]!;
   const ok = runs.filter((r) => r.status === 'ok');
   const key = (r: TransportResult) => r.server?.cpuSecondsPer1kDeliveries ?? Infinity;
@@ -148,8 +166,13 @@ export async function runRoom(ctx: RunContext): Promise<ScenarioReport> {
   const p = roomParams(ctx);
   const transports: TransportResult[] = [];
   const sweeps: SweepResult[] = [];
+  const floor: FloorComparison[] = [];
   for (const transport of ctx.args.transports) {
-    if (ctx.args.sweep) {
+    if (ctx.args.floor && !ctx.args.sweep) {
+      const r = await againstFloor(ctx, transport, p);
+      transports.push(r.result);
+      floor.push(r.comparison);
+    } else if (ctx.args.sweep) {
       const s = await sweep(ctx, transport, p);
       sweeps.push(s.sweep);
       transports.push(s.result);
@@ -158,16 +181,18 @@ export async function runRoom(ctx: RunContext): Promise<ScenarioReport> {
   const notes = [
     `offered load: ${offeredPerSecond(p).toLocaleString('en-US')} deliveries/s (${p.clients} users, ${p.groups} group(s), one event per ${p.intervalMs} ms each)`,
     `short polling asks every ${p.pollIntervalMs} ms, so its latency includes up to that wait; delivery is by cursor`,
+    ...(floor.length ? ['overhead over floor = product CPU-s per 1k deliveries ÷ floor CPU-s per 1k deliveries (medians of the interleaved runs); the floor (bench/floors/) encodes each event once and writes the same bytes to every subscriber, corked per tick, with no validation, history beyond a short log, metrics or auth'] : []),
     'each run starts with a warm-up at full load (min(2 s, D/5)): its events are accounted, but latency percentiles cover only the D seconds after it',
   ];
   return {
     ...ROOM,
     scenario: ROOM.name,
-    parameters: { ...p, sweep: ctx.args.sweep, repeat: ctx.args.repeat, broker: ctx.args.broker, instances: ctx.args.instances },
+    parameters: { ...p, sweep: ctx.args.sweep, repeat: ctx.args.repeat, broker: ctx.args.broker, instances: ctx.args.instances, floor: ctx.args.floor },
     startedAt,
     finishedAt: new Date().toISOString(),
     transports,
     sweep: ctx.args.sweep ? { bound: { deliveryRatio: ctx.args.boundDelivery, p99Ms: ctx.args.boundP99 }, results: sweeps } : undefined,
+    floor: floor.length ? floor : undefined,
     notes,
   };
 }

@@ -19,13 +19,16 @@ export async function runTransport(
   serverEnv: Record<string, string>,
   body: (phase: Phase) => Promise<TransportResult>,
   label?: string,
+  /** Run against the floor server instead of the product. */
+  floor = false,
 ): Promise<TransportResult> {
-  const name = `${scenario}-${transport}${label ? `-${label.replace(/[^a-z0-9]+/gi, '-')}` : ''}`;
+  const name = `${scenario}-${transport}${floor ? '-floor' : ''}${label ? `-${label.replace(/[^a-z0-9]+/gi, '-')}` : ''}`;
   let server: ServerTarget | undefined;
   let result: TransportResult;
   try {
-    server = await ctx.startServer(serverEnv, name);
-    const phase = new Phase(ctx, scenario, transport, server, label ? `${scenario} ${transport} ${label}` : undefined);
+    server = await ctx.startServer(serverEnv, name, floor);
+    const shown = [transport, floor ? 'floor' : '', label ?? ''].filter(Boolean).join(' ');
+    const phase = new Phase(ctx, scenario, transport, server, `${scenario} ${shown}`);
     // With several instances, load worker i connects to instance i % N (clients are split by worker).
     const targets = server.targets?.() ?? [{ host: server.host, port: server.port }];
     await ctx.pool.all((i) => ({ op: 'begin', target: targets[i % targets.length]! }));
