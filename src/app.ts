@@ -10,6 +10,7 @@ import type { Presence } from './broker/presence.js';
 import { MemoryPresence } from './broker/presence-memory.js';
 import { RedisPresence } from './broker/presence-redis.js';
 import { Metrics, metricsPlugin } from './metrics.js';
+import { setFlushWindow } from './protocol/cork.js';
 import { hubPlugin } from './hub-plugin.js';
 import { errorsPlugin } from './errors-plugin.js';
 import { authPlugin } from './auth-plugin.js';
@@ -76,6 +77,7 @@ export async function createPresence(config: Readonly<Config>, metrics?: Metrics
 export async function buildApp(overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<FastifyInstance> {
   const config: Readonly<Config> = Object.freeze({ ...loadConfig({}), ...overrides });
   if (config.stompRelayUrl) throw new ConfigError('STOMP_RELAY_URL', 'STOMP relay mode is not available in this build yet');
+  setFlushWindow(config.flushWindowMs);
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics });
   const broker = options.broker ?? (await createBroker(config, metrics));
   const presence =

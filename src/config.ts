@@ -53,6 +53,11 @@ export interface Config {
   stompRelayUrl: string | undefined;
   /** SSE writer (SSE_WRITER: direct | plugin). */
   sseWriter: 'direct' | 'plugin';
+  /**
+   * Stream writes to a socket are coalesced per event-loop turn (FLUSH_WINDOW_MS = 0, the default) or
+   * held up to this many ms (adds up to that much latency; process-wide, docs/decisions.md).
+   */
+  flushWindowMs: number;
   /** Drain time on SIGTERM before streams are closed (SHUTDOWN_GRACE_MS, default 5000). */
   shutdownGraceMs: number;
   /** Most events one poll answer carries (POLL_MAX_EVENTS, default 1000, >= 1); `next` says where to resume. */
@@ -145,6 +150,7 @@ const KNOWN = [
   'PRESENCE_LEASE_MS', 'PRESENCE_RENEW_MS',
   'POLL_MAX_EVENTS', 'LONGPOLL_BATCH_MS', 'REQUEST_TIMEOUT_MS', 'MAX_PIPELINED_REQUESTS',
   'LOG_FORMAT',
+  'FLUSH_WINDOW_MS',
 ] as const;
 
 /**
@@ -178,6 +184,7 @@ export function loadConfig(env: Source = process.env, argv: readonly string[] = 
     authSecret: src.AUTH_SECRET || undefined,
     stompRelayUrl: url(src, 'STOMP_RELAY_URL', undefined, ['stomp:', 'ws:', 'wss:', 'tcp:']),
     sseWriter: oneOf(src, 'SSE_WRITER', ['direct', 'plugin'], 'direct'),
+    flushWindowMs: int(src, 'FLUSH_WINDOW_MS', 0, 0, 1000),
     shutdownGraceMs: int(src, 'SHUTDOWN_GRACE_MS', 5000, 0, 600_000),
     pollMaxEvents: int(src, 'POLL_MAX_EVENTS', 1000, 1, 1_000_000),
     longpollBatchMs: int(src, 'LONGPOLL_BATCH_MS', 50, 0, 10_000),

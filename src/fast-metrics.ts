@@ -35,17 +35,23 @@ export class HistogramChild {
   }
   /** Records one value. */
   observe(value: number): void {
+    this.observeMany(value, 1);
+  }
+  /** Records the same value `n` times (a fan-out's deliveries share one clock reading). */
+  observeMany(value: number, n: number): void {
     let i = 0;
     while (i < this.bounds.length && value > this.bounds[i]!) i++;
-    this.counts[i]!++;
-    this.sum += value;
-    this.count++;
+    this.counts[i]! += n;
+    this.sum += value * n;
+    this.count += n;
   }
 }
 
 abstract class Family<Child> {
   readonly aggregator = 'sum';
   protected readonly children = new Map<string, { labels: Labels; child: Child }>();
+  /** Run before every scrape (children that batch their updates settle them here). */
+  protected readonly collectHooks: (() => void)[] = [];
 
   constructor(
     readonly name: string,
@@ -68,6 +74,11 @@ abstract class Family<Child> {
     return entry.child;
   }
 
+  /** Adds a hook run before each scrape of this family. */
+  beforeCollect(hook: () => void): void {
+    this.collectHooks.push(hook);
+  }
+
   protected abstract create(): Child;
 }
 
@@ -79,6 +90,7 @@ export class FastCounter extends Family<CounterChild> {
   }
   /** Samples in prom-client's shape, for the registry. */
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Sample[] }> {
+    for (const hook of this.collectHooks) hook();
     const values = [...this.children.values()].map(({ labels, child }) => ({ labels, value: child.value }));
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
@@ -98,6 +110,7 @@ export class FastHistogram extends Family<HistogramChild> {
   }
   /** Cumulative `_bucket` samples (with `le`), `_sum` and `_count`, as prom-client renders them. */
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Sample[] }> {
+    for (const hook of this.collectHooks) hook();
     const values: Sample[] = [];
     for (const { labels, child } of this.children.values()) {
       let cumulative = 0;

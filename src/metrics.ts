@@ -29,6 +29,10 @@ export class TransportMetrics {
   private polls: Record<PollResult, CounterChild> | undefined;
   private readonly closedByReason = new Map<string, CounterChild>();
   private readonly droppedByReason = new Map<string, CounterChild>();
+  /** Deliveries of one event at one clock reading (a fan-out), counted as one batch. */
+  private batchEvent: EncodedEvent | undefined = undefined;
+  private batchAt = 0;
+  private batchCount = 0;
 
   constructor(
     readonly transport: TransportName,
@@ -45,6 +49,8 @@ export class TransportMetrics {
     // rate over it reads 0, not "no data", until the first cut.
     if (POLLING.has(t)) this.polls = this.bindPolls();
     if (STREAMING.has(t)) this.droppedByReason.set('slow_consumer', set.dropped.child(t, 'slow_consumer'));
+    set.delivered.beforeCollect(() => this.settle());
+    set.latency.beforeCollect(() => this.settle());
   }
 
   private bindPolls(): Record<PollResult, CounterChild> {
@@ -52,10 +58,30 @@ export class TransportMetrics {
     return { events: this.set.polls.child(t, 'events'), empty: this.set.polls.child(t, 'empty'), timeout: this.set.polls.child(t, 'timeout') };
   }
 
-  /** One event handed to a socket: counts it and observes accept -> written latency. */
+  /**
+   * One event handed to a socket at `now`: counts it and observes accept -> written latency.
+   * Consecutive deliveries of the same event at the same `now` (a fan-out) are added up and
+   * recorded once, when another event comes or at the next scrape.
+   */
   delivered(event: EncodedEvent, now: number): void {
-    this.deliveredByType[event.event.type].value++;
-    this.latency.observe((now - event.event.at) / 1000);
+    if (event === this.batchEvent && now === this.batchAt) {
+      this.batchCount++;
+      return;
+    }
+    this.settle();
+    this.batchEvent = event;
+    this.batchAt = now;
+    this.batchCount = 1;
+  }
+
+  /** Records the pending batch of deliveries. */
+  private settle(): void {
+    const event = this.batchEvent;
+    if (!event) return;
+    this.deliveredByType[event.event.type].value += this.batchCount;
+    this.latency.observeMany((this.batchAt - event.event.at) / 1000, this.batchCount);
+    this.batchEvent = undefined;
+    this.batchCount = 0;
   }
 
   /** Wire bytes handed to a socket (framing and headers included). */

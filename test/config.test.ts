@@ -41,6 +41,7 @@ describe('loadConfig defaults', () => {
       authSecret: undefined,
       stompRelayUrl: undefined,
       sseWriter: 'direct',
+      flushWindowMs: 0,
       shutdownGraceMs: 5000,
       pollMaxEvents: 1000,
       longpollBatchMs: 50,
@@ -74,13 +75,13 @@ describe('loadConfig parses each variable', () => {
       RATE_LIMIT_PER_SEC: '20', AUTH_SECRET: 's3cret', STOMP_RELAY_URL: 'stomp://rabbit:61613', SSE_WRITER: 'plugin',
       SHUTDOWN_GRACE_MS: '0', LOG_LEVEL: 'silent', LOG_FORMAT: 'json',
       PRESENCE_LEASE_MS: '3000', PRESENCE_RENEW_MS: '1000',
-      POLL_MAX_EVENTS: '7', LONGPOLL_BATCH_MS: '0', REQUEST_TIMEOUT_MS: '2000', MAX_PIPELINED_REQUESTS: '4',
+      POLL_MAX_EVENTS: '7', LONGPOLL_BATCH_MS: '0', REQUEST_TIMEOUT_MS: '2000', MAX_PIPELINED_REQUESTS: '4', FLUSH_WINDOW_MS: '5',
     });
     assert.deepEqual({ ...config }, {
       port: 9000, host: '127.0.0.1', broker: 'redis', redisUrl: 'rediss://cache:6380/1', redisCluster: true, historySize: 10,
       groupIdleMs: 1000, maxGroups: 50, longpollTimeoutMs: 60000, sseHeartbeatMs: 500, wsPingMs: 700, stompHeartbeatMs: 0,
       maxConnections: 5, maxConnectionsPerIp: 4, maxSubscriptionsPerConnection: 3, maxLongpollsPerGroup: 2, maxBufferedBytes: 2048, maxBodyBytes: 8192, rateLimitPerSec: 20, authSecret: 's3cret',
-      stompRelayUrl: 'stomp://rabbit:61613', sseWriter: 'plugin', shutdownGraceMs: 0, logLevel: 'silent', logFormat: 'json',
+      stompRelayUrl: 'stomp://rabbit:61613', sseWriter: 'plugin', flushWindowMs: 5, shutdownGraceMs: 0, logLevel: 'silent', logFormat: 'json',
       presenceLeaseMs: 3000, presenceRenewMs: 1000,
       pollMaxEvents: 7, longpollBatchMs: 0, requestTimeoutMs: 2000, maxPipelinedRequests: 4,
     });
@@ -118,6 +119,7 @@ describe('bad values throw ConfigError naming the variable', () => {
     [{ REDIS_URL: 'http://cache:6379' }, 'REDIS_URL'],
     [{ REDIS_CLUSTER: 'maybe' }, 'REDIS_CLUSTER'],
     [{ SSE_WRITER: 'x' }, 'SSE_WRITER'],
+    [{ FLUSH_WINDOW_MS: '1001' }, 'FLUSH_WINDOW_MS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ HISTORY_SIZE: '0' }, 'HISTORY_SIZE'],
     [{ LONGPOLL_TIMEOUT_MS: '60001' }, 'LONGPOLL_TIMEOUT_MS'],

@@ -6,7 +6,7 @@ import type { EncodedEvent } from '../src/domain/events.js';
 import type { Subscriber, Subscription } from '../src/domain/hub.js';
 import { HubError } from '../src/domain/errors.js';
 import type { TransportMetrics } from '../src/metrics.js';
-import { corkForTick } from '../src/protocol/cork.js';
+import { corkForTurn } from '../src/protocol/cork.js';
 import { SendBudget } from '../src/protocol/send-budget.js';
 import { SSE_HEARTBEAT, encodeSseControl, encodeSseEvent, encodeSseRetry } from '../src/protocol/sse-codec.js';
 import { PluginWriter, type SseWriter } from './sse-plugin-writer.js';
@@ -25,7 +25,7 @@ class DirectWriter implements SseWriter {
     this.reply.raw.write(first);
   }
   write(block: Buffer): void {
-    corkForTick(this.reply.raw);
+    corkForTurn(this.reply.raw);
     this.reply.raw.write(block);
   }
   get pendingBytes(): number {
@@ -61,7 +61,7 @@ class SseStream implements Subscriber {
     if (!this.budget.allows(this.writer.pendingBytes, block.length, replay)) return this.slowConsumer();
     this.writer.write(block);
     this.metrics.sent(block.length);
-    this.metrics.delivered(event, Date.now());
+    this.metrics.delivered(event, event.handedAt || Date.now());
     if (++this.delivered >= this.limit) this.close('answered');
   }
 

@@ -7,7 +7,7 @@ import { HubError, toHubError } from '../src/domain/errors.js';
 import type { EncodedEvent } from '../src/domain/events.js';
 import type { Hub, Subscriber, Subscription } from '../src/domain/hub.js';
 import type { TransportMetrics } from '../src/metrics.js';
-import { corkForTick } from '../src/protocol/cork.js';
+import { corkForTurn } from '../src/protocol/cork.js';
 import { SendBudget } from '../src/protocol/send-budget.js';
 import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, wsFrameOverhead, wsTextFrame, type WsClientOp } from '../src/protocol/ws-codec.js';
 import { Liveness, checkLivenessEvery, closeWithin } from './ws-liveness.js';
@@ -72,10 +72,10 @@ class WsConnection {
     // Server frames are unmasked, so the whole frame is encoded once per event and written as is.
     const frame = (event.websocket ??= wsTextFrame(encodeEventFrame(event.json)));
     if (!this.budget.allows(this.socket.bufferedAmount, frame.length, replay)) return this.cut();
-    corkForTick(this.raw);
+    corkForTurn(this.raw);
     this.raw.write(frame);
     this.metrics.sent(frame.length);
-    this.metrics.delivered(event, Date.now());
+    this.metrics.delivered(event, event.handedAt || Date.now());
   }
 
   onMessage(data: RawData): void {

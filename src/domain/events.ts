@@ -71,6 +71,15 @@ export class EncodedEvent {
   longPoll: string | undefined = undefined;
   /** STOMP MESSAGE frame after the per-subscription headers (`message-id`, `seq`, body, NUL). */
   stomp: Buffer | undefined = undefined;
+  /** The (interned) per-subscription MESSAGE head that `stompFrame` was built for. */
+  stompHead: Buffer | undefined = undefined;
+  /** A whole WebSocket frame carrying the MESSAGE for `stompHead`: one shared write per subscriber with that head. */
+  stompFrame: Buffer | undefined = undefined;
+  /**
+   * When the Hub handed the event to its subscribers (ms since epoch): read once per fan-out (and
+   * per replay) instead of once per delivery; transports use it for the accept -> write latency.
+   */
+  handedAt = 0;
 
   /**
    * @param event the event

@@ -62,10 +62,19 @@ export class Subscription {
     this.state = 'live';
     const replay = this.replay;
     this.replay = [];
-    for (const event of replay) this.offer(event, true);
+    const now = Date.now();
+    for (const event of replay) {
+      event.handedAt = now;
+      this.offer(event, true);
+    }
     const buffered = this.buffer;
     this.buffer = undefined;
-    if (buffered) for (const event of buffered) this.offer(event, true);
+    if (buffered) {
+      for (const event of buffered) {
+        event.handedAt = now;
+        this.offer(event, true);
+      }
+    }
   }
 
   /** Stops delivery and releases the registration. Safe to call more than once. */
@@ -281,6 +290,7 @@ export class Hub {
       for (const sub of hubGroup.subs) sub.lastSeq = 0;
     }
     hubGroup.lastSeq = event.event.seq;
+    event.handedAt = Date.now(); // one clock read per fan-out, not per delivery
     for (const sub of hubGroup.subs) sub.offer(event);
   }
 

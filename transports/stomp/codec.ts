@@ -171,9 +171,25 @@ export function encodeFrame(command: string, headers: Record<string, string>, bo
   return FrameImpl.marshall({ command, headers: escaped, body, escapeHeaderValues: false, skipContentLengthHeader: body.length === 0 }) as string;
 }
 
-/** The per-subscription start of a MESSAGE frame: command, `subscription` and `destination`. */
+const heads = new Map<string, WeakRef<Buffer>>();
+const forgetHead = new FinalizationRegistry<string>((key) => {
+  if (heads.get(key)?.deref() === undefined) heads.delete(key);
+});
+
+/**
+ * The per-subscription start of a MESSAGE frame: command, `subscription` and `destination`.
+ * Interned: subscriptions with the same bytes (most clients name their first subscription alike)
+ * share one Buffer, so a fan-out can recognise them by identity and write one whole frame per event
+ * to all of them. Entries go when no subscription holds the Buffer any more.
+ */
 export function encodeMessageHead(subscriptionId: string, destination: string, version: StompVersion): Buffer {
-  return Buffer.from(`MESSAGE\nsubscription:${escapeHeader(subscriptionId, version)}\ndestination:${escapeHeader(destination, version)}\n`);
+  const text = `MESSAGE\nsubscription:${escapeHeader(subscriptionId, version)}\ndestination:${escapeHeader(destination, version)}\n`;
+  const known = heads.get(text)?.deref();
+  if (known) return known;
+  const head = Buffer.from(text);
+  heads.set(text, new WeakRef(head));
+  forgetHead.register(head, text);
+  return head;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { EncodedEvent, PublishCommand } from '../../src/domain/events.js';
 import type { Hub, Subscriber, Subscription } from '../../src/domain/hub.js';
 import { checkGroup, parseCursor, parsePublishCommand } from '../../src/domain/validate.js';
 import type { TransportMetrics } from '../../src/metrics.js';
-import { corkForTick } from '../../src/protocol/cork.js';
+import { corkForTurn } from '../../src/protocol/cork.js';
 import { SendBudget } from '../../src/protocol/send-budget.js';
 import { wsFrameOverhead, wsTextFrameHeader } from '../../src/protocol/ws-codec.js';
 import { Liveness, closeWithin } from '../ws-liveness.js';
@@ -62,12 +62,18 @@ class StompSubscription implements Subscriber {
     private readonly head: Buffer,
   ) {}
   deliver(event: EncodedEvent, replay: boolean): void {
-    let tail = (event.stomp ??= encodeMessageTail(event.event.group, event.event.seq, event.json));
+    if (event.stompHead === this.head) return this.session.writeMessage(event.stompFrame!, event, replay);
     if (this.signalTruncation) {
       this.signalTruncation = false;
-      tail = encodeMessageTail(event.event.group, event.event.seq, event.json, true);
+      return this.session.writeMessage(messageFrame(this.head, encodeMessageTail(event.event.group, event.event.seq, event.json, true)), event, replay);
     }
-    this.session.writeMessage(this.head, tail, event, replay);
+    const tail = (event.stomp ??= encodeMessageTail(event.event.group, event.event.seq, event.json));
+    if (event.stompHead !== undefined) return this.session.writeMessage(tail, event, replay, this.head);
+    // The first head an event meets keeps its whole frame: every subscriber with the same (interned)
+    // head then gets the same bytes, one write and no allocation each.
+    event.stompHead = this.head;
+    event.stompFrame = messageFrame(this.head, tail);
+    this.session.writeMessage(event.stompFrame, event, replay);
   }
 }
 
@@ -249,20 +255,24 @@ export class StompSession {
     if (receipt !== undefined) this.writeText(encodeFrame('RECEIPT', { 'receipt-id': receipt }, '', this.version ?? '1.2'));
   }
 
-  /** Writes one MESSAGE (head per subscription + tail per event), cutting a consumer that fell behind. */
-  writeMessage(head: Buffer, tail: Buffer, event: EncodedEvent, replay: boolean): void {
+  /**
+   * Writes one MESSAGE, cutting a consumer that fell behind: `bytes` is a whole WebSocket frame, or
+   * with `head` the frame's tail, then written as header, head and tail (corked, no concatenation).
+   */
+  writeMessage(bytes: Buffer, event: EncodedEvent, replay: boolean, head?: Buffer): void {
     if (this.closing) return;
-    const length = head.length + tail.length;
+    const header = head ? wsTextFrameHeader(head.length + bytes.length) : undefined;
+    const length = header ? header.length + head!.length + bytes.length : bytes.length;
     if (!this.budget.allows(this.socket.bufferedAmount, length, replay)) return this.cut();
     if (this.socket.readyState !== this.socket.OPEN) return;
-    // One unmasked text frame from three pieces, written corked: no per-delivery concatenation.
-    const header = wsTextFrameHeader(length);
-    corkForTick(this.raw);
-    this.raw.write(header);
-    this.raw.write(head);
-    this.raw.write(tail);
-    this.lastSent = Date.now();
-    this.metrics.sent(header.length + length);
+    corkForTurn(this.raw);
+    if (header) {
+      this.raw.write(header);
+      this.raw.write(head!);
+    }
+    this.raw.write(bytes);
+    this.lastSent = event.handedAt || Date.now();
+    this.metrics.sent(length);
     this.metrics.delivered(event, this.lastSent);
   }
 
@@ -323,6 +333,11 @@ export class StompSession {
     for (const subscriber of this.subs.values()) subscriber.subscription?.close();
     this.subs.clear();
   }
+}
+
+/** A whole unmasked WebSocket text frame carrying a MESSAGE: its head and tail. */
+function messageFrame(head: Buffer, tail: Buffer): Buffer {
+  return Buffer.concat([wsTextFrameHeader(head.length + tail.length), head, tail]);
 }
 
 function required(frame: StompFrame, header: string): string {

@@ -294,6 +294,13 @@ describe('encodeFrame', () => {
 });
 
 describe('encodeMessageHead + encodeMessageTail', () => {
+  test('heads are interned: the same bytes are the same Buffer, so a fan-out can share one frame', () => {
+    const a = encodeMessageHead('sub-0', '/topic/groups.g1', '1.2');
+    assert.equal(encodeMessageHead('sub-0', '/topic/groups.g1', '1.2'), a);
+    assert.notEqual(encodeMessageHead('sub-1', '/topic/groups.g1', '1.2'), a);
+    assert.notEqual(encodeMessageHead('sub-0', '/topic/groups.g2', '1.2'), a);
+  });
+
   const json = JSON.stringify({ seq: 42, group: 'g1', type: 'chat', user: 'u7', at: 1, data: { text: '안녕 😀' } });
 
   const parse = (bytes: Buffer, version: StompVersion) => {
