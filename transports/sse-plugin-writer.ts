@@ -4,8 +4,10 @@ import type { EventMessage, FastifyReply } from 'fastify';
 export interface SseWriter {
   /** Sends the status, headers and a first block. */
   open(status: number, headers: Record<string, string>, first: Buffer): void;
-  /** Queues one block. */
-  write(block: Buffer): void;
+  /** True when the writer takes `write`'s pre-encoded HTTP chunk instead of the block. */
+  readonly chunked: boolean;
+  /** Queues one block; `chunk` is the same block as an HTTP/1.1 chunk, given when `chunked`. */
+  write(block: Buffer, chunk?: Buffer): void;
   /** Bytes accepted but not yet on the socket (our queue plus the response's buffer). */
   readonly pendingBytes: number;
   /** Ends the stream after an optional last block. */
@@ -23,6 +25,7 @@ export class PluginWriter implements SseWriter, AsyncIterable<EventMessage> {
   private queuedBytes = 0;
   private waiting: ((result: IteratorResult<EventMessage>) => void) | undefined = undefined;
   private ended = false;
+  readonly chunked = false;
 
   constructor(private readonly reply: FastifyReply) {}
 

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FastifySSEPlugin } from 'fastify-sse-v2';
 import { groupParamsSchema, sseQuerySchema } from '../src/domain/schemas.js';
@@ -8,23 +9,40 @@ import { HubError } from '../src/domain/errors.js';
 import type { TransportMetrics } from '../src/metrics.js';
 import { corkForTurn } from '../src/protocol/cork.js';
 import { SendBudget } from '../src/protocol/send-budget.js';
-import { SSE_HEARTBEAT, encodeSseControl, encodeSseEvent, encodeSseRetry } from '../src/protocol/sse-codec.js';
+import { SSE_HEARTBEAT, encodeSseControl, encodeSseEvent, encodeSseRetry, httpChunk } from '../src/protocol/sse-codec.js';
 import { PluginWriter, type SseWriter } from './sse-plugin-writer.js';
 import { whenExpired } from '../src/auth-plugin.js';
 import { clampedTimeout, type Deadline } from '../src/timers.js';
 
 /** Client reconnect delay announced on open. */
 const RETRY_MS = 3000;
+const HEARTBEAT_CHUNK = httpChunk(SSE_HEARTBEAT);
 
-/** Writes pre-encoded blocks straight to the response: the default writer. */
+/**
+ * Writes pre-encoded blocks straight to the response's socket: the default writer. Once the head is
+ * out, a chunked response's events go to the socket as pre-encoded chunks (`EncodedEvent.sseChunk`,
+ * shared by every stream), so Node does not frame each write per recipient; `end()` goes through the
+ * response, which writes the last chunk and the terminator after them.
+ */
 class DirectWriter implements SseWriter {
+  private socket: Socket | null = null;
+  chunked = false;
   constructor(private readonly reply: FastifyReply) {}
   open(status: number, headers: Record<string, string>, first: Buffer): void {
+    const raw = this.reply.raw;
     this.reply.hijack();
-    this.reply.raw.writeHead(status, headers);
-    this.reply.raw.write(first);
+    raw.writeHead(status, headers);
+    raw.write(first); // sends the head: later bytes may go to the socket directly
+    this.socket = raw.socket;
+    // Only when the head really went to the socket (not queued behind an earlier pipelined answer).
+    this.chunked = (raw as { chunkedEncoding?: boolean }).chunkedEncoding === true && (this.socket as { _httpMessage?: unknown } | null)?._httpMessage === raw && raw.writableLength === 0;
   }
-  write(block: Buffer): void {
+  write(block: Buffer, chunk?: Buffer): void {
+    if (this.chunked && chunk && !this.socket!.destroyed) {
+      corkForTurn(this.socket!);
+      this.socket!.write(chunk);
+      return;
+    }
     corkForTurn(this.reply.raw);
     this.reply.raw.write(block);
   }
@@ -58,17 +76,20 @@ class SseStream implements Subscriber {
   deliver(event: EncodedEvent, replay: boolean): void {
     if (this.closed) return;
     const block = (event.sse ??= encodeSseEvent(event.event.seq, event.event.type, event.json));
-    if (!this.budget.allows(this.writer.pendingBytes, block.length, replay)) return this.slowConsumer();
-    this.writer.write(block);
-    this.metrics.sent(block.length);
+    const chunk = this.writer.chunked ? (event.sseChunk ??= httpChunk(block)) : undefined;
+    const length = chunk ? chunk.length : block.length;
+    if (!this.budget.allows(this.writer.pendingBytes, length, replay)) return this.slowConsumer();
+    this.writer.write(block, chunk);
+    this.metrics.sent(length);
     this.metrics.delivered(event, event.handedAt || Date.now());
     if (++this.delivered >= this.limit) this.close('answered');
   }
 
   heartbeat(): void {
     if (this.closed) return;
-    this.writer.write(SSE_HEARTBEAT);
-    this.metrics.sent(SSE_HEARTBEAT.length);
+    const chunk = this.writer.chunked ? HEARTBEAT_CHUNK : undefined;
+    this.writer.write(SSE_HEARTBEAT, chunk);
+    this.metrics.sent(chunk ? chunk.length : SSE_HEARTBEAT.length);
   }
 
   /** Ends the stream, optionally with a last control block; idempotent. */

@@ -65,6 +65,8 @@ export type PublishCommand =
 export class EncodedEvent {
   /** Encoded SSE block (`id`/`event`/`data`). */
   sse: Buffer | undefined = undefined;
+  /** The SSE block as one HTTP/1.1 chunk (size line, block, CRLF), for streams written chunk by chunk. */
+  sseChunk: Buffer | undefined = undefined;
   /** Encoded WebSocket frame (header included) carrying `{"op":"event","event":...}`. */
   websocket: Buffer | undefined = undefined;
   /** Long-poll body answering with just this event (`{"events":[e],"next":seq}`), the same for every waiter. */

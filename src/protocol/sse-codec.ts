@@ -31,6 +31,17 @@ export function encodeSseEvent(seq: number, type: string, json: string): Buffer 
 /** The heartbeat comment. */
 export const SSE_HEARTBEAT = Buffer.from(': ping\n\n');
 
+/**
+ * `bytes` as one HTTP/1.1 chunk of a chunked body (RFC 9112 section 7.1): hex size, CRLF, the bytes,
+ * CRLF. Encoded once per event, so every stream writes the same Buffer instead of the response
+ * framing each write anew.
+ */
+export function httpChunk(bytes: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`, 'latin1'), bytes, CRLF]);
+}
+
+const CRLF = Buffer.from('\r\n');
+
 /** The `retry:` block sent on open (ms the client waits before reconnecting). */
 export function encodeSseRetry(ms: number): Buffer {
   return Buffer.from(encodeSseBlock({ retry: ms }));

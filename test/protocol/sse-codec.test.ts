@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serializeSSEEvent } from 'fastify-sse-v2/lib/sse.js';
-import { SSE_HEARTBEAT, encodeSseBlock, encodeSseControl, encodeSseEvent, encodeSseRetry, type SseMessage } from '../../src/protocol/sse-codec.js';
+import { SSE_HEARTBEAT, encodeSseBlock, encodeSseControl, encodeSseEvent, encodeSseRetry, httpChunk, type SseMessage } from '../../src/protocol/sse-codec.js';
 
 const json = JSON.stringify({ seq: 42, group: 'g1', type: 'chat', user: 'u7', at: 1, data: { text: '안녕 😀\\n', clientId: 'c' } });
 
@@ -80,4 +80,12 @@ describe('control blocks', () => {
     assert.equal(SSE_HEARTBEAT.toString('utf8'), ': ping\n\n');
     assert.equal(SSE_HEARTBEAT.toString('utf8'), serializeSSEEvent({ comment: ' ping' }));
   });
+});
+
+test('httpChunk: hex size, CRLF, the bytes, CRLF (what Node writes for one chunk of a chunked body)', () => {
+  assert.equal(httpChunk(Buffer.from('hello')).toString('latin1'), '5\r\nhello\r\n');
+  const big = Buffer.alloc(300, 'x');
+  assert.equal(httpChunk(big).toString('latin1'), `12c\r\n${'x'.repeat(300)}\r\n`);
+  const block = encodeSseEvent(1, 'chat', json);
+  assert.equal(httpChunk(block).subarray(-block.length - 2, -2).equals(block), true);
 });
