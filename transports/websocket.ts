@@ -11,6 +11,7 @@ import { corkForTurn } from '../src/protocol/cork.js';
 import { SendBudget } from '../src/protocol/send-budget.js';
 import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, wsFrameOverhead, wsTextFrame, type WsClientOp } from '../src/protocol/ws-codec.js';
 import { Liveness, checkLivenessEvery, closeWithin } from './ws-liveness.js';
+import { upgradeReleaser } from './ws-upgrade.js';
 import { authorize, type Principal } from '../src/auth.js';
 import { publisherOf, whenExpired } from '../src/auth-plugin.js';
 import type { PublishLimiter, TokenBucket } from '../src/rate-limiter.js';
@@ -198,6 +199,7 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
     closeGraceMs: CLOSE_GRACE_MS,
   };
 
+  const release = upgradeReleaser(app.log);
   checkLivenessEvery(app, app.config.wsPingMs, connections);
   app.addHook('preClose', async () => {
     for (const connection of connections) connection.close(1012, 'shutting_down', 'shutdown');
@@ -219,7 +221,8 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
         return;
       }
       metrics.connectionOpened();
-      const { principal } = request;
+      release(socket);
+      const { principal, ip } = request; // the closures below keep these, not the request
       const connection = new WsConnection(socket, principal?.user ?? request.query.user ?? 'anonymous', principal, app.hub, metrics, limits, app.publishLimiter);
       connections.add(connection);
       const expiry = whenExpired(principal, () => connection.expire());
@@ -227,7 +230,7 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
       socket.once('close', () => {
         expiry?.clear();
         connections.delete(connection);
-        app.connections.release(request.ip);
+        app.connections.release(ip);
         metrics.connectionClosed(connection.closed());
       });
     },

@@ -6,6 +6,7 @@ import { HubError } from '../../src/domain/errors.js';
 import { encodeFrame } from './codec.js';
 import { StompSession, canonicalDestinations, type StompDestinations } from './session.js';
 import { checkLivenessEvery } from '../ws-liveness.js';
+import { upgradeReleaser } from '../ws-upgrade.js';
 
 /** Most headers a frame may carry (the spec sets no limit; a hostile client could send 10,000). */
 const MAX_HEADERS = 100;
@@ -26,6 +27,7 @@ export function registerStompEndpoint(app: FastifyInstance, path: string, destin
     publishLimiter: app.publishLimiter,
   };
 
+  const release = upgradeReleaser(app.log);
   checkLivenessEvery(app, app.config.wsPingMs, sessions);
   app.addHook('preClose', async () => {
     for (const session of sessions) session.fail('shutting_down', 'server restarting; reconnect and resubscribe with since', 1012);
@@ -48,13 +50,15 @@ export function registerStompEndpoint(app: FastifyInstance, path: string, destin
         return;
       }
       metrics.connectionOpened();
+      release(socket);
+      const { ip } = request; // the closures below keep this, not the request
       const session = new StompSession(socket, request.query.user ?? 'anonymous', request.principal, app.auth, app.hub, metrics, destinations, options);
       sessions.add(session);
       socket.on('message', (data) => session.onMessage(toBuffer(data)));
       socket.once('close', () => {
         sessions.delete(session);
         session.releaseSubscriptions();
-        app.connections.release(request.ip);
+        app.connections.release(ip);
         metrics.connectionClosed(session.closeReason);
       });
     },

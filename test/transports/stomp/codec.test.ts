@@ -293,6 +293,19 @@ describe('encodeFrame', () => {
   });
 });
 
+test('readers share one parser: a broken message on one connection leaves the other reading whole frames', () => {
+  const a = new StompFrameReader(limits);
+  const b = new StompFrameReader(limits);
+  codecError(() => a.push(buf('SEND\nno-colon-here\n\nbody\0')), 'invalid_request', /not complete/);
+  recovers(b);
+  a.push(buf('SEND\ndestination:/app/groups/g1\n')); // an unfinished frame waits in a's own buffer
+  recovers(b);
+  assert.equal(a.push(buf('\n{"type":"chat","text":"ok"}\0')).frames.length, 1, 'and completes there');
+  recovers(a);
+  const both = [a.push(buf(VALID)), b.push(buf(`${VALID}\n${VALID}`))];
+  assert.deepEqual(both.map((r) => r.frames.length), [1, 2]);
+});
+
 describe('encodeMessageHead + encodeMessageTail', () => {
   test('heads are interned: the same bytes are the same Buffer, so a fan-out can share one frame', () => {
     const a = encodeMessageHead('sub-0', '/topic/groups.g1', '1.2');

@@ -1,0 +1,104 @@
+/**
+ * What one idle connection holds in the server's JS heap, by constructor: builds the app in this
+ * process, has a child process open N connections of one transport (subscribed, then idle), and
+ * diffs two heap snapshots (before / while held, each after a full GC). Development aid, not a bench
+ * scenario (the `capacity` scenario measures RSS per connection):
+ *
+ *   node --expose-gc --import tsx bench/tools/conn-heap.ts websocket|sse|stomp [N=1000] [--top 30]
+ */
+import { spawn } from 'node:child_process';
+import v8 from 'node:v8';
+import { buildApp } from '../../src/app.js';
+
+const transport = process.argv[2] ?? 'websocket';
+const n = Number(process.argv[3] ?? 1000);
+const topAt = process.argv.indexOf('--top');
+const top = topAt === -1 ? 30 : Number(process.argv[topAt + 1]);
+
+type Totals = Map<string, { count: number; bytes: number }>;
+
+/** Self sizes by node name (constructor for objects, "(closure) name" for functions, type otherwise). */
+function census(): Totals {
+  const snapshot = JSON.parse(readAll(v8.getHeapSnapshot())) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    nodes: number[];
+    strings: string[];
+  };
+  const fields = snapshot.snapshot.meta.node_fields;
+  const types = snapshot.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
+  const totals: Totals = new Map();
+  for (let i = 0; i < snapshot.nodes.length; i += width) {
+    const type = types[snapshot.nodes[i + typeAt!]!]!;
+    const name = type === 'object' || type === 'native' ? snapshot.strings[snapshot.nodes[i + nameAt!]!]! : type === 'closure' ? `(closure) ${snapshot.strings[snapshot.nodes[i + nameAt!]!]}` : `(${type})`;
+    const entry = totals.get(name) ?? { count: 0, bytes: 0 };
+    entry.count++;
+    entry.bytes += snapshot.nodes[i + sizeAt!]!;
+    totals.set(name, entry);
+  }
+  return totals;
+}
+
+function readAll(stream: NodeJS.ReadableStream & { read(): Buffer | null }): string {
+  const chunks: Buffer[] = [];
+  for (let chunk = stream.read(); chunk !== null; chunk = stream.read()) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const settle = async () => {
+  for (let i = 0; i < 3; i++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+// The child opens the connections and keeps them until stdin closes.
+const CLIENT = `
+const net = require('node:net');
+const [port, transport, n] = process.argv.slice(1); let open = 0; const socks = [];
+function done() { if (++open === Number(n)) process.stdout.write('ready\\n'); }
+for (let i = 0; i < Number(n); i++) {
+  const s = net.connect(Number(port), '127.0.0.1'); socks.push(s); s.setNoDelay(true);
+  let got = '';
+  s.on('data', (d) => {
+    got += d.toString('latin1');
+    if (transport === 'sse') { if (got.includes('retry:')) { got = ''; done(); } return; }
+    if (got.includes('\\r\\n\\r\\n') && !s.upgraded) {
+      s.upgraded = true;
+      const send = (t) => { const p = Buffer.from(t); const h = Buffer.from([0x81, 0x80 | p.length, 0, 0, 0, 0]); s.write(Buffer.concat([h, p])); };
+      if (transport === 'websocket') send('{"op":"subscribe","group":"g' + (i % 100) + '"}');
+      else { send('CONNECT\\naccept-version:1.2\\nheart-beat:10000,10000\\n\\n\\0'); send('SUBSCRIBE\\nid:sub-0\\ndestination:/topic/groups.g' + (i % 100) + '\\nreceipt:r\\n\\n\\0'); }
+    }
+    if (s.upgraded && (got.includes('subscribed') || got.includes('RECEIPT')) && !s.ok) { s.ok = true; done(); }
+  });
+  if (transport === 'sse') s.write('GET /sse/groups/g' + (i % 100) + ' HTTP/1.1\\r\\nhost: x\\r\\naccept: text/event-stream\\r\\n\\r\\n');
+  else s.write('GET /' + (transport === 'stomp' ? 'stomp' : 'ws') + ' HTTP/1.1\\r\\nhost: x\\r\\nupgrade: websocket\\r\\nconnection: Upgrade\\r\\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nsec-websocket-version: 13\\r\\n' + (transport === 'stomp' ? 'sec-websocket-protocol: v12.stomp\\r\\n' : '') + '\\r\\n');
+}
+process.stdin.on('end', () => process.exit(0)); process.stdin.resume();
+`;
+
+const app = await buildApp({ logLevel: 'warn', maxConnectionsPerIp: 1_000_000 });
+await app.listen({ port: 0, host: '127.0.0.1' });
+const { port } = app.server.address() as { port: number };
+// Warm the paths once so lazily created shared state is in the baseline, not counted per connection.
+await settle();
+const before = census();
+await settle();
+const rssBefore = process.memoryUsage.rss();
+const child = spawn(process.execPath, ['-e', CLIENT, String(port), transport, String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
+await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+await settle();
+const rssHeld = process.memoryUsage.rss();
+const held = census();
+const rows = [...held].map(([name, h]) => {
+  const b = before.get(name) ?? { count: 0, bytes: 0 };
+  return { name, count: (h.count - b.count) / n, bytes: (h.bytes - b.bytes) / n };
+});
+rows.sort((a, b) => b.bytes - a.bytes);
+const total = rows.reduce((s, r) => s + r.bytes, 0);
+console.log(`${transport}: ${n} connections, JS heap self size per connection ${total.toFixed(0)} B; RSS per connection ${((rssHeld - rssBefore) / n).toFixed(0)} B`);
+for (const r of rows.slice(0, top)) console.log(`${r.bytes.toFixed(0).padStart(7)} B  ${r.count.toFixed(2).padStart(6)} x  ${r.name}`);
+child.stdin!.end();
+await app.close();
+process.exit(0);

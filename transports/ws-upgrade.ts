@@ -1,0 +1,26 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+
+/**
+ * Lets an upgraded connection forget the HTTP request it came from. @fastify/websocket attaches an
+ * `error` listener per connection that closes over the upgrade's Fastify request and reply (and so
+ * the IncomingMessage, a ServerResponse made for it, headers and a child logger): about 2 KB held for
+ * the connection's whole life, for a handler that logs and terminates. This swaps it for one shared
+ * listener per endpoint that does the same, and unlinks the placeholder response from the socket;
+ * callers must not keep the request in closures either.
+ * @returns the function to call with each new socket
+ */
+export function upgradeReleaser(log: FastifyBaseLogger): (socket: WebSocket) => void {
+  function onError(this: WebSocket, err: Error): void {
+    log.debug({ err }, 'websocket error');
+    this.terminate();
+  }
+  return (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', onError);
+    // The plugin's placeholder ServerResponse stays the TCP socket's current HTTP message after the
+    // upgrade; nothing HTTP writes to an upgraded socket, so the link only keeps the request alive.
+    const raw = (socket as unknown as { _socket?: { _httpMessage?: unknown } })._socket;
+    if (raw && raw._httpMessage) raw._httpMessage = null;
+  };
+}
