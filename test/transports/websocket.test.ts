@@ -127,3 +127,61 @@ describe('WebSocket', () => {
     assert.deepEqual(await closedWith, [4008, 'slow_consumer']);
   });
 });
+
+describe('WebSocket writes are coalesced per event-loop turn', () => {
+  /** A subscribed `ws` client, and a count of the writes the server's socket for it made. */
+  async function subscribed(t: import('node:test').TestContext, overrides = {}) {
+    const server = await startServer(t, overrides);
+    const sockets: import('node:net').Socket[] = [];
+    server.app.server.on('connection', (s: import('node:net').Socket) => sockets.push(s));
+    const socket = new WebSocket(`${server.wsUrl}/ws`);
+    t.after(() => socket.terminate());
+    const events: { seq: number; data: { text: string } }[] = [];
+    let closed: [number, string] | undefined;
+    socket.on('close', (code, reason) => (closed = [code, reason.toString()]));
+    socket.on('message', (d) => {
+      const op = JSON.parse(d.toString());
+      if (op.op === 'event') events.push(op.event);
+      if (op.op === 'subscribed') ready();
+    });
+    let ready!: () => void;
+    const isReady = new Promise<void>((resolve) => (ready = resolve));
+    await new Promise((r) => socket.once('open', r));
+    socket.send('{"op":"subscribe","group":"g"}');
+    await isReady;
+    const raw = sockets[0]!;
+    const writes = { count: 0 };
+    // Every write that reaches the kernel goes through _writev (several chunks) or _write (one).
+    const writev = raw._writev!.bind(raw);
+    const write = raw._write.bind(raw);
+    raw._writev = (chunks, cb) => (writes.count++, writev(chunks, cb));
+    raw._write = (chunk, enc, cb) => (writes.count++, write(chunk, enc, cb));
+    const publish = (text: string) => void server.app.hub.publish('g', { type: 'chat', text }, 'u', 'http');
+    return { ...server, events, writes, publish, closed: () => closed };
+  }
+
+  test('events published in several ticks of one turn leave as one write, in order, each once', async (t) => {
+    const { events, writes, publish } = await subscribed(t);
+    publish('e1');
+    process.nextTick(() => publish('e2'));
+    queueMicrotask(() => publish('e3'));
+    setImmediate(() => publish('e5')); // the next turn: a write of its own
+    publish('e4');
+    await until(() => events.length === 5, 5000, 'five events');
+    await new Promise((r) => setTimeout(r, 50)); // nothing more arrives (no duplicate)
+    assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4, 5]);
+    assert.deepEqual(events.map((e) => e.data.text).sort(), ['e1', 'e2', 'e3', 'e4', 'e5'], 'each event once');
+    assert.equal(events[4]!.data.text, 'e5');
+    assert.equal(writes.count, 2, 'one write for the first turn, one for the second');
+  });
+
+  test('corked bytes count: a burst in one turn past MAX_BUFFERED_BYTES still cuts the consumer', async (t) => {
+    const { events, publish, closed, app } = await subscribed(t, { maxBufferedBytes: 4096 });
+    for (let i = 0; i < 40; i++) publish(`${i}`.padEnd(200, 'x'));
+    await until(() => closed() !== undefined, 5000, 'cut');
+    assert.deepEqual(closed(), [4008, 'slow_consumer']);
+    assert.ok(events.length < 40, `cut before everything was written (${events.length} arrived)`);
+    assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'what arrived is in order without gaps');
+    assert.equal(await metricValue(app, 'rt_dropped_events_total', { transport: 'websocket', reason: 'slow_consumer' }), 1);
+  });
+});
