@@ -38,8 +38,10 @@ class DirectWriter implements SseWriter {
     const head = (raw as unknown as { _header?: unknown })._header;
     if (typeof head === 'string') (raw as unknown as { _header: string })._header = Buffer.from(head, 'latin1').toString('latin1');
     this.socket = raw.socket;
-    // Only when the head really went to the socket (not queued behind an earlier pipelined answer).
-    this.chunked = (raw as { chunkedEncoding?: boolean }).chunkedEncoding === true && (this.socket as { _httpMessage?: unknown } | null)?._httpMessage === raw && raw.writableLength === 0;
+    // Only when the head went to the socket's own queue (Node may hold it corked until the next tick:
+    // later socket writes still follow it), not into the response's buffer behind an earlier answer.
+    const socket = this.socket as (Socket & { _httpMessage?: unknown }) | null;
+    this.chunked = (raw as { chunkedEncoding?: boolean }).chunkedEncoding === true && socket?._httpMessage === raw && raw.writableLength === socket.writableLength;
   }
   write(block: Buffer, chunk?: Buffer): void {
     if (this.chunked && chunk && !this.socket!.destroyed) {
@@ -84,7 +86,7 @@ class SseStream implements Subscriber {
     const length = chunk ? chunk.length : block.length;
     if (!this.budget.allows(this.writer.pendingBytes, length, replay)) return this.slowConsumer();
     this.writer.write(block, chunk);
-    this.metrics.sent(length);
+    this.metrics.sent(block.length); // the SSE bytes, as with either writer (chunk framing is HTTP's)
     this.metrics.delivered(event, event.handedAt || Date.now());
     if (++this.delivered >= this.limit) this.close('answered');
   }
@@ -93,7 +95,7 @@ class SseStream implements Subscriber {
     if (this.closed) return;
     const chunk = this.writer.chunked ? HEARTBEAT_CHUNK : undefined;
     this.writer.write(SSE_HEARTBEAT, chunk);
-    this.metrics.sent(chunk ? chunk.length : SSE_HEARTBEAT.length);
+    this.metrics.sent(SSE_HEARTBEAT.length);
   }
 
   /** Ends the stream, optionally with a last control block; idempotent. */

@@ -131,3 +131,28 @@ describe('SSE', () => {
     });
   }
 });
+
+test('direct writer: each event is one pre-encoded HTTP chunk on the wire, and the counted bytes are the SSE bytes in them', async (t) => {
+  const net = await import('node:net');
+  const server = await startServer(t);
+  const { port } = new URL(server.baseUrl);
+  const socket = net.connect(Number(port), '127.0.0.1');
+  t.after(() => socket.destroy());
+  let wire = '';
+  socket.on('data', (d: Buffer) => (wire += d.toString('latin1')));
+  socket.write('GET /sse/groups/g HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\n\r\n');
+  await until(() => wire.includes('retry:'), 2000, 'stream open');
+  for (const text of ['one', 'two', 'three']) await post(server, 'g', text);
+  await until(() => wire.includes('three'), 2000, 'three events');
+  const body = wire.slice(wire.indexOf('\r\n\r\n') + 4);
+  // Chunked framing: size line, data, CRLF; each event is a chunk of its own SSE block.
+  const chunks: string[] = [];
+  for (let at = 0; at < body.length; ) {
+    const eol = body.indexOf('\r\n', at);
+    const size = Number.parseInt(body.slice(at, eol), 16);
+    chunks.push(body.slice(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+  assert.deepEqual(chunks.map((c) => /^id: (\d+)/.exec(c)?.[1] ?? c.split('\n')[0]), ['retry: 3000', '1', '2', '3']);
+  assert.equal(await metricValue(server.app, 'rt_bytes_sent_total', { transport: 'sse' }), chunks.join('').length);
+});
