@@ -62,11 +62,11 @@ class StompSubscription implements Subscriber {
     private readonly head: Buffer,
   ) {}
   deliver(event: EncodedEvent, replay: boolean): void {
-    if (event.stompHead === this.head) return this.session.writeMessage(event.stompFrame!, event, replay);
     if (this.signalTruncation) {
       this.signalTruncation = false;
       return this.session.writeMessage(messageFrame(this.head, encodeMessageTail(event.event.group, event.event.seq, event.json, true)), event, replay);
     }
+    if (event.stompHead === this.head) return this.session.writeMessage(event.stompFrame!, event, replay);
     const tail = (event.stomp ??= encodeMessageTail(event.event.group, event.event.seq, event.json));
     if (event.stompHead !== undefined) return this.session.writeMessage(tail, event, replay, this.head);
     // The first head an event meets keeps its whole frame: every subscriber with the same (interned)

@@ -81,6 +81,26 @@ describe('STOMP endpoint', () => {
     assert.equal(await metricValue(app, 'rt_events_published_total', { transport: 'stomp' }), 2);
   });
 
+  test('the loss signal survives shared frames: a resumer with the same subscription id as a live subscriber still gets truncated:true', async (t) => {
+    const { wsUrl, app } = await startServer(t, { historySize: 3 });
+    const live = new RawStomp(`${wsUrl}/stomp`);
+    const resumer = new RawStomp(`${wsUrl}/stomp`);
+    t.after(() => (live.close(), resumer.close()));
+    await live.send(connectFrame());
+    await live.next('CONNECTED');
+    await live.send('SUBSCRIBE\nid:s1\ndestination:/topic/groups.g\nreceipt:r1\n\n\0');
+    await live.next('RECEIPT');
+    // The live subscriber's deliveries leave each event's shared frame built for head (s1, /topic/groups.g).
+    for (let i = 0; i < 6; i++) await app.hub.publish('g', { type: 'chat', text: `${i}` }, 'u', 'http');
+    await until(() => live.all('MESSAGE').length === 6, 2000, 'live deliveries');
+    await resumer.send(connectFrame());
+    await resumer.next('CONNECTED');
+    await resumer.send('SUBSCRIBE\nid:s1\ndestination:/topic/groups.g\nsince:1\nreceipt:r2\n\n\0');
+    await until(() => resumer.all('MESSAGE').length === 3, 2000, 'replay');
+    assert.deepEqual(resumer.all('MESSAGE').map((m) => m.headers.get('truncated')), ['true', undefined, undefined]);
+    assert.deepEqual(live.all('MESSAGE').map((m) => m.headers.get('truncated') ?? '-'), ['-', '-', '-', '-', '-', '-']);
+  });
+
   test('SUBSCRIBE with since replays; a cut history puts truncated:true on the RECEIPT and the first MESSAGE', async (t) => {
     const { wsUrl, app } = await startServer(t, { historySize: 3 });
     for (let i = 0; i < 6; i++) await app.hub.publish('g', { type: 'chat', text: `${i}` }, 'u', 'http');
