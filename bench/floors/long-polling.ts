@@ -8,8 +8,8 @@ interface Waiter {
 
 /**
  * Long-polling floor: `GET /longpoll/groups/:group?since=N&timeout=MS` answers at once when events
- * after N are kept, else parks the request until the group's next event (one body encoded per
- * event for every waiter at the head) or the timeout. Same body shape as short polling.
+ * after N are kept, else parks the request until the group's next event, lingers LONGPOLL_BATCH_MS
+ * and answers every waiter at the head with one body carrying all events since, or at the timeout. Same body shape as short polling.
  */
 export function longPollingFloor(app: FastifyInstance, log: FloorLog): void {
   const counters = log.countersOf('long-polling');
@@ -22,17 +22,25 @@ export function longPollingFloor(app: FastifyInstance, log: FloorLog): void {
     counters.bytes += body.length;
     reply.type('application/json').send(body);
   };
+  // Like the product: a woken waiter lingers LONGPOLL_BATCH_MS (0 = end of the turn) and answers with
+  // every event after its cursor; the waiters of a group all wait at the same head, so one body fits all.
+  const lingerMs = Number(process.env.LONGPOLL_BATCH_MS ?? 50);
   log.listen((group, event) => {
     const set = waiting.get(group);
     if (!set) return;
     waiting.delete(group);
-    const body = `{"events":[${event.json}],"next":${event.seq}}`;
-    for (const w of set) {
-      clearTimeout(w.timer);
-      w.reply.type('application/json').send(body);
-    }
-    counters.delivered += set.size;
-    counters.bytes += body.length * set.size;
+    const flush = () => {
+      const events = log.after(group, event.seq - 1);
+      let body = '{"events":[';
+      for (let i = 0; i < events.length; i++) body += (i === 0 ? '' : ',') + events[i]!.json;
+      body += `],"next":${events[events.length - 1]!.seq}}`;
+      for (const w of set) w.reply.type('application/json').send(body);
+      counters.delivered += events.length * set.size;
+      counters.bytes += body.length * set.size;
+    };
+    for (const w of set) clearTimeout(w.timer);
+    if (lingerMs > 0) setTimeout(flush, lingerMs);
+    else setImmediate(flush);
   });
   app.get<{ Params: { group: string }; Querystring: { since?: string; timeout?: string } }>('/longpoll/groups/:group', (request, reply) => {
     const { group } = request.params;
