@@ -23,7 +23,8 @@ import sse from '../transports/sse.js';
 import websocket from '../transports/websocket.js';
 import stomp from '../transports/stomp/index.js';
 import compat from '../transports/compat.js';
-import demo from '../transports/demo.js';
+import pages from '../transports/pages.js';
+import reports from '../transports/reports.js';
 import { loggerOptions } from './log-format.js';
 
 /** Paths whose WebSocket upgrade speaks STOMP (and so negotiates a STOMP subprotocol). */
@@ -37,6 +38,8 @@ export interface BuildOptions {
   presence?: Presence;
   /** Collect prom-client's default process metrics (default true). */
   defaultMetrics?: boolean;
+  /** Folder of bench runs the comparison page lists (default: reports/ at the repository root). */
+  reportsDir?: string;
 }
 
 /**
@@ -132,6 +135,7 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
   await app.register(websocket);
   await app.register(stomp);
   await app.register(compat);
-  await app.register(demo);
+  await app.register(pages);
+  await app.register(reports, { dir: options.reportsDir });
   return app;
 }
