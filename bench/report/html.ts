@@ -12,7 +12,8 @@ function html(t: Table): string {
   return `<table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-function charts(s: ScenarioReport): string {
+/** The charts of one scenario (also drawn by the comparison page, so both show the same figures). */
+export function charts(s: ScenarioReport): string {
   const rs = ok(s.transports);
   if (rs.length === 0) return '';
   const names = rs.map((r) => r.transport);
