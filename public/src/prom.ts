@@ -104,7 +104,7 @@ export interface LiveRow {
   p50Ms: number | null;
   p99Ms: number | null;
   /** Open streams and waiting long-polls now. */
-  connections: number | null;
+  connections: number;
   /** Wire bytes written per second. */
   bytesPerSec: number | null;
 }
@@ -140,7 +140,7 @@ export function liveFigures(prev: Scrape | null, cur: Scrape, transports: readon
       deliveredPerSec: prev ? rate(p, c, seconds, 'rt_events_delivered_total', t) : null,
       p50Ms: q(0.5),
       p99Ms: q(0.99),
-      connections: sum(c, 'rt_connections', t),
+      connections: sum(c, 'rt_connections', t) ?? 0, // a gauge with no sample yet: nothing opened
       bytesPerSec: prev ? rate(p, c, seconds, 'rt_bytes_sent_total', t) : null,
     };
   });
