@@ -1,11 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import type { TestContext } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's chromium (`apt-get install chromium`; .ci/run installs it). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -26,28 +25,38 @@ export function buildPages(): void {
   built = true;
 }
 
-/** Launches headless chromium with a fresh profile; closed (and the profile removed) after the test. */
-export async function launch(t: TestContext): Promise<Browser> {
+/** A headless chromium with a fresh profile (a temporary --user-data-dir). */
+export interface Chromium {
+  context: BrowserContext;
+  /** Closes the browser and removes the profile. */
+  close(): Promise<void>;
+}
+
+/** Launches Debian's chromium headless, with the flags a sandboxed CI needs and a fresh profile. */
+export async function launch(): Promise<Chromium> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'arena-chromium-'));
-  const browser = await chromium.launch({
+  // Playwright passes the profile as --user-data-dir itself (it refuses the flag among args).
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+    viewport: { width: 1440, height: 960 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  t.after(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  return browser;
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
- * Opens a page that fails the test on any request leaving `origin` (the pages must work offline) and
- * on any uncaught page error; returns the page and the list of problems seen so far.
+ * Opens a page that records any request leaving `origin` (the pages must work offline), any uncaught
+ * page error and any CSP refusal; returns the page and the list of problems seen so far.
  */
-export async function openPage(browser: Browser, origin: string): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
-  const page = await context.newPage();
+export async function openPage(browser: Chromium, origin: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.context.newPage();
   const problems: string[] = [];
   page.on('request', (r) => {
     const url = r.url();
@@ -70,8 +79,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 /** Runs axe-core in the page; returns the serious and critical violations, one line each. */
 export async function axeViolations(page: Page): Promise<string[]> {
-  const source = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-  await page.addScriptTag({ path: source });
+  // Evaluated through the DevTools protocol: the page's CSP (rightly) refuses an injected <script>.
+  const source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(source);
   const result = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
     return axe.run(document, { resultTypes: ['violations'] });
@@ -81,4 +91,3 @@ export async function axeViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 5).join(', ')})`);
 }
 
-export { rmSync };

@@ -1,0 +1,172 @@
+// The demo page in headless Chromium: two pages on different transports see each other, switching
+// through all five transports keeps the seqs contiguous, Disconnect and Join resume on every transport,
+// and the page passes axe-core's serious/critical checks with keyboard use and visible focus.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { buildApp } from '../../src/app.js';
+import type { TransportName } from '../../src/domain/events.js';
+import type { FastifyInstance } from 'fastify';
+import { axeViolations, browserMissing, buildPages, launch, openPage, screenshot, type Chromium } from '../support/browser.js';
+
+const missing = browserMissing();
+if (missing) console.log(`# skip: demo page browser tests: ${missing}`);
+
+const TRANSPORTS: TransportName[] = ['websocket', 'stomp', 'sse', 'long-polling', 'short-polling'];
+const WAIT = { timeout: 20_000 };
+
+describe('demo page in Chromium', { skip: missing ?? false }, () => {
+  let app: FastifyInstance;
+  let base = '';
+  let browser: Chromium;
+  const problems: string[][] = [];
+
+  before(async () => {
+    buildPages();
+    app = await buildApp({ logLevel: 'silent' }, { defaultMetrics: false });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await app.close();
+  });
+
+  async function demo(query: string): Promise<Page> {
+    const { page, problems: p } = await openPage(browser, base);
+    problems.push(p);
+    await page.goto(`${base}/${query}`);
+    return page;
+  }
+
+  async function publish(group: string, text: string, user = 'robot'): Promise<number> {
+    const res = await fetch(`${base}/groups/${group}/events?user=${user}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'chat', text, sentAt: Date.now() }) });
+    assert.equal(res.status, 202);
+    return ((await res.json()) as { seq: number }).seq;
+  }
+
+  const cursorOf = (page: Page) => page.evaluate(() => window.arenaDemo.cursor);
+  const receivedOf = (page: Page) => page.evaluate(() => window.arenaDemo.received);
+
+  test('two pages on different transports in one group see each other\'s chat and location', async () => {
+    const alice = await demo('?transport=websocket&group=pair');
+    const bob = await demo('?transport=sse&group=pair');
+    await alice.getByLabel('Name', { exact: true }).fill('alice');
+    await bob.getByLabel('Name', { exact: true }).fill('bob');
+    await alice.getByRole('button', { name: 'Join' }).click();
+    await bob.getByRole('button', { name: 'Join' }).click();
+    await alice.waitForFunction(() => window.arenaDemo.transport === 'websocket' && window.arenaDemo.joined);
+    await bob.waitForFunction(() => window.arenaDemo.transport === 'sse');
+    await alice.getByLabel('Message', { exact: true }).fill('hello from alice');
+    await alice.getByRole('button', { name: 'Send' }).click();
+    await bob.getByLabel('Message', { exact: true }).fill('hi alice, bob here');
+    await bob.getByLabel('Message', { exact: true }).press('Enter');
+    await bob.locator('#chat').getByText('hello from alice').waitFor(WAIT);
+    await alice.locator('#chat').getByText('hi alice, bob here').waitFor(WAIT);
+    // Each walks: the other's name is drawn on the map at their position, and both are online.
+    await alice.locator('#map text', { hasText: /^bob$/ }).waitFor(WAIT);
+    await bob.locator('#map text', { hasText: /^alice$/ }).waitFor(WAIT);
+    await alice.locator('#online').getByText('bob').waitFor(WAIT);
+    await alice.waitForFunction(() => document.querySelectorAll('#map polyline').length >= 1, undefined, WAIT);
+    await screenshot(alice, 'demo');
+    for (const page of [alice, bob]) {
+      const r = await receivedOf(page);
+      assert.ok(r.length >= 2);
+      assert.deepEqual(r, r.map((_, i) => r[0]! + i), 'contiguous');
+    }
+    await alice.getByRole('button', { name: 'Disconnect' }).click();
+    await bob.getByRole('button', { name: 'Disconnect' }).click();
+  });
+
+  test('switching through every transport in turn keeps received contiguous while another client publishes', async () => {
+    const page = await demo('?transport=websocket&group=switch');
+    await page.getByLabel('Name', { exact: true }).fill('switcher');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.waitForFunction(() => window.arenaDemo.transport === 'websocket');
+    const start = 0; // a fresh group: the snapshot's seq
+    let running = true;
+    let last = 0;
+    const publisher = (async () => {
+      for (let i = 0; running && i < 2000; i++) {
+        last = await publish('switch', `tick ${i}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    })();
+    for (const next of [...TRANSPORTS.slice(1), 'websocket' as const]) {
+      const before = (await receivedOf(page)).length;
+      await page.waitForFunction((n) => window.arenaDemo.received.length >= n + 5, before, WAIT);
+      await page.evaluate((n) => window.arenaDemo.switchTo(n), next);
+      assert.equal(await page.evaluate(() => window.arenaDemo.transport), next);
+    }
+    await page.waitForFunction((n) => window.arenaDemo.received.length >= n + 5, (await receivedOf(page)).length, WAIT);
+    running = false;
+    await publisher;
+    await page.waitForFunction((seq) => window.arenaDemo.cursor === seq, last, WAIT);
+    const received = await receivedOf(page);
+    assert.deepEqual(received, Array.from({ length: last - start }, (_, i) => start + 1 + i), `every seq after the snapshot, once, in order: ${JSON.stringify({ start, last, received })}`);
+    assert.deepEqual(await page.evaluate(() => [window.arenaDemo.gaps, window.arenaDemo.duplicates]), [0, 0]);
+    const log = await page.locator('#switches li').allTextContents();
+    assert.equal(log.length, TRANSPORTS.length);
+    for (const line of log) assert.match(line, /after seq (\d+): next seq \d+ ✓/);
+    assert.match(await page.locator('#contiguity').textContent() ?? '', /no gap, no duplicate across 5 switches/);
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+  });
+
+  test('Disconnect then Join resumes on every transport, and the hint says so (never "closed 1005")', async () => {
+    const page = await demo('?group=resume');
+    await page.getByLabel('Name', { exact: true }).fill('resumer');
+    await page.getByLabel('Share', { exact: true }).selectOption('off');
+    for (const transport of TRANSPORTS) {
+      await page.getByLabel('Transport', { exact: true }).selectOption(transport);
+      await page.getByRole('button', { name: 'Join' }).click();
+      await page.waitForFunction((n) => window.arenaDemo.transport === n, transport);
+      const seen = await publish('resume', `before leaving ${transport}`);
+      await page.waitForFunction((s) => window.arenaDemo.cursor === s, seen, WAIT);
+      await page.getByRole('button', { name: 'Disconnect' }).click();
+      await page.waitForFunction(() => window.arenaDemo.transport === null);
+      // Events published while away; the socket's close (1005 on a client close) must not replace the hint.
+      const away = [await publish('resume', `while away 1 ${transport}`), await publish('resume', `while away 2 ${transport}`)];
+      await page.waitForTimeout(300);
+      const hint = page.getByRole('status').first();
+      assert.match(await hint.textContent() ?? '', new RegExp(`^Disconnected after seq ${seen}\\. Join resumes`), transport);
+      assert.doesNotMatch(await hint.getAttribute('class') ?? '', /bad/, transport);
+      await page.getByRole('button', { name: 'Join' }).click();
+      await page.waitForFunction((s) => window.arenaDemo.cursor === s, away[1]!, WAIT);
+      assert.doesNotMatch(await page.evaluate(() => window.arenaDemo.hint), /invalid_cursor|closed 1005/, transport);
+      await page.getByRole('button', { name: 'Disconnect' }).click();
+    }
+    const received = await receivedOf(page);
+    assert.deepEqual(received, received.map((_, i) => received[0]! + i), 'contiguous over five disconnect/resume cycles');
+    assert.equal(received.length, TRANSPORTS.length * 3);
+  });
+
+  test('accessibility: named controls, keyboard use, visible focus, no serious or critical axe violation', async () => {
+    const page = await demo('?group=a11y');
+    for (const name of ['Transport', 'Group', 'Name', 'Message']) assert.equal(await page.getByLabel(name, { exact: true }).count(), 1, name);
+    for (const name of ['Join', 'Send']) assert.equal(await page.getByRole('button', { name, exact: true }).count(), 1, name);
+    // Keyboard only: Tab reaches the Join button, Enter joins, and the focused control shows an outline.
+    await page.locator('body').focus();
+    let reached = false;
+    for (let i = 0; i < 20 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.id === 'join');
+    }
+    assert.ok(reached, 'Join reachable with Tab');
+    const outline = await page.evaluate(() => {
+      const s = getComputedStyle(document.activeElement!);
+      return { style: s.outlineStyle, width: parseFloat(s.outlineWidth) };
+    });
+    assert.ok(outline.style !== 'none' && outline.width >= 2, `visible focus: ${JSON.stringify(outline)}`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => window.arenaDemo.joined && window.arenaDemo.received.length > 0, undefined, WAIT);
+    await page.locator('#map circle').first().waitFor(WAIT);
+    assert.deepEqual(await axeViolations(page), []);
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+    assert.deepEqual(await axeViolations(page), []);
+  });
+
+  test('no page made a request outside its origin or threw', () => {
+    assert.deepEqual(problems.flat(), []);
+  });
+});
