@@ -24,6 +24,8 @@ const state = {
   live: null as LiveFigures | null,
   report: null as string | null,
   scenarios: [] as string[],
+  /** Refreshes drawn in the live charts so far (at most 60). */
+  points: 0,
 };
 
 // ---- live view ----
@@ -107,6 +109,7 @@ async function refresh(): Promise<void> {
     if (f.rows.some((r) => r.deliveredPerSec !== null)) {
       history.push({ t: Math.round((cur.at - started) / 1000), delivered: Object.fromEntries(f.rows.map((r) => [r.transport, r.deliveredPerSec ?? NaN])), cpu: f.cpuPercent });
       if (history.length > HISTORY_POINTS) history.shift();
+      state.points = history.length;
     }
     renderLive(f, Date.now());
     state.ready = true;
