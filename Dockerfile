@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # realtime-arena app image. Two stages: the build stage has the dev dependencies (tsc), the runtime
-# stage only production dependencies, the compiled dist/ and the static public/ pages.
+# stage only production dependencies, the compiled dist/ and the public/ pages with their bundled scripts.
 # Node pinned to the same 20.x the project is developed and tested on.
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
@@ -8,9 +8,11 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # Lockfile first so the dependency layer is cached until package*.json change.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: the `prepare` script bundles the pages from sources not copied yet; `npm run build` does it below.
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-# tsc -p tsconfig.json: rootDir is the repo root, so the entry point lands at dist/src/main.js.
+# tsc -p tsconfig.json: rootDir is the repo root, so the entry point lands at dist/src/main.js;
+# then esbuild bundles public/src into public/dist.
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
@@ -19,9 +21,10 @@ ENV NODE_ENV=production \
     PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY public ./public
+COPY --from=build /app/public/dist ./public/dist
 # Files stay root-owned (read-only to the app); the process runs unprivileged.
 USER node
 EXPOSE 8080

@@ -167,6 +167,7 @@ test('Dockerfile: pinned multi-stage build, production deps only, non-root, port
   assert.match(dockerfile, /^RUN npm ci --omit=dev\b/m);
   assert.match(dockerfile, /^COPY --from=build \/app\/dist \.\/dist$/m);
   assert.match(dockerfile, /^COPY public \.\/public$/m);
+  assert.match(dockerfile, /^COPY --from=build \/app\/public\/dist \.\/public\/dist$/m, 'the bundled page scripts');
   const users = [...dockerfile.matchAll(/^USER (\S+)$/gm)].map((m) => m[1]);
   assert.ok(users.length > 0 && !['root', '0'].includes(users.at(-1)!), 'runs as a non-root user');
   assert.match(dockerfile, /^EXPOSE 8080$/m);
