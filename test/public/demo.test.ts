@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
+import { mintToken } from '../../src/auth.js';
 import type { TransportName } from '../../src/domain/events.js';
 import type { FastifyInstance } from 'fastify';
 import { axeViolations, browserMissing, buildPages, launch, openPage, screenshot, type Chromium } from '../support/browser.js';
@@ -139,6 +140,36 @@ describe('demo page in Chromium', { skip: missing ?? false }, () => {
     const received = await receivedOf(page);
     assert.deepEqual(received, received.map((_, i) => received[0]! + i), 'contiguous over five disconnect/resume cycles');
     assert.equal(received.length, TRANSPORTS.length * 3);
+  });
+
+  test('with AUTH_SECRET, the token field works on every transport (Bearer, access_token, STOMP passcode)', async () => {
+    const secure = await buildApp({ logLevel: 'silent', authSecret: 'demo-secret' }, { defaultMetrics: false });
+    await secure.listen({ port: 0, host: '127.0.0.1' });
+    const origin = `http://127.0.0.1:${(secure.server.address() as { port: number }).port}`;
+    try {
+      const { page, problems: p } = await openPage(browser, origin);
+      problems.push(p);
+      await page.goto(`${origin}/?group=team-1`);
+      await page.getByLabel('Token', { exact: false }).fill(mintToken('demo-secret', { sub: 'carol', groups: ['team-*'] }));
+      for (const transport of TRANSPORTS) {
+        await page.getByLabel('Transport', { exact: true }).selectOption(transport);
+        const before = (await receivedOf(page)).length;
+        await page.getByRole('button', { name: 'Join' }).click();
+        // The page's own walk is published on this transport with the token and comes back to it.
+        await page.waitForFunction((n) => window.arenaDemo.received.length > n, before, WAIT);
+        await page.locator('#map text', { hasText: 'carol (you)' }).waitFor(WAIT);
+        assert.doesNotMatch(await page.evaluate(() => window.arenaDemo.hint), /unauthorized|forbidden/, transport);
+        await page.getByRole('button', { name: 'Disconnect' }).click();
+      }
+      const received = await receivedOf(page);
+      assert.deepEqual(received, received.map((_, i) => received[0]! + i));
+      // A group outside the token is refused, and the page says why.
+      await page.getByLabel('Group', { exact: true }).fill('elsewhere');
+      await page.getByRole('button', { name: 'Join' }).click();
+      await page.getByText(/cannot join: forbidden/).waitFor(WAIT);
+    } finally {
+      await secure.close();
+    }
   });
 
   test('accessibility: named controls, keyboard use, visible focus, no serious or critical axe violation', async () => {
