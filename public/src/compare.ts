@@ -158,7 +158,9 @@ function scenarioSection(s: WithFloor): HTMLElement {
   const section = el('section', 'scenario');
   section.setAttribute('aria-label', s.title);
   section.append(el('h3', '', `${s.title} (${s.scenario})`), el('p', 'muted', s.description));
-  section.append(renderTable(summaryTable(s), 'Per transport: delivery, latency percentiles, CPU, bytes and memory'));
+  const summary = renderTable(summaryTable(s), 'Per transport: delivery, latency percentiles, CPU, bytes and memory');
+  for (const cell of summary.querySelectorAll('tbody td:first-of-type')) cell.className = cell.textContent === 'ok' ? 'status-ok' : 'status-miss';
+  section.append(summary);
   const ok = s.transports.filter((r) => r.status === 'ok');
   let svg = charts(s);
   const perDelivery = ok.map((r) => r.server?.bytesPerDelivery ?? null);

@@ -295,6 +295,7 @@ function setup(): void {
     void join();
   });
   $('disconnect').addEventListener('click', () => leave(true));
+  window.addEventListener('resize', schedule);
   transportSelect.addEventListener('change', () => switchTo(transportSelect.value as TransportName));
   const buttons = $('switch-buttons');
   for (const t of TRANSPORTS) {
