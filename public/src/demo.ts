@@ -4,23 +4,15 @@
  * `window.arenaDemo` for browser tests.
  */
 import { TRANSPORTS, connect, publishHttp, type ArenaEvent, type ConnectOptions, type PublishCommand, type TransportClient, type TransportName } from './clients.js';
-import { $, bytes, clock, el, ms, scriptsLoaded } from './dom.js';
-import { GroupMap, colorOf } from './map.js';
+import { $, bytes, el, ms, scriptsLoaded } from './dom.js';
+import { GroupMap } from './map.js';
+import { addChat, renderOnline, snapshot, tokenUser } from './group-view.js';
 import { LatencyWindow, SeqTracker, contiguous } from './stats.js';
-import { nextStep, startWalk, type Step } from './walk.js';
+import { startSharing } from './sharing.js';
 
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;
-const CHAT_KEPT = 200;
 const SWITCHES_KEPT = 20;
-const WALK_EVERY_MS = 2000;
 const SNAPSHOT_EVERY_MS = 5000;
-
-interface Snapshot {
-  seq: number;
-  members: ArenaEvent[];
-  chat: ArenaEvent[];
-  online: { user: string; transport: string }[];
-}
 
 interface Switch {
   from: TransportName;
@@ -38,9 +30,8 @@ let client: TransportClient | null = null;
 let joined: { group: string; user: string; token: string } | null = null;
 let bytesReceived = 0;
 let truncations = 0;
-let walk: Step | null = null;
 let timers: ReturnType<typeof setInterval>[] = [];
-let watchId: number | null = null;
+let stopSharing: () => void = () => {};
 let renderQueued = false;
 
 const transportSelect = $<HTMLSelectElement>('transport');
@@ -63,19 +54,8 @@ function onEvent(event: ArenaEvent): void {
   if (outcome === 'duplicate') return schedule();
   if (typeof event.sentAt === 'number') latency.add(Date.now() - event.sentAt);
   if (event.type === 'location') map.move(event.user, event.data.lat, event.data.lng, event.at);
-  else addChat(event);
+  else addChat($('chat'), event, joined?.user);
   schedule();
-}
-
-function addChat(event: ArenaEvent): void {
-  const list = $('chat');
-  const item = el('li', event.user === joined?.user ? 'mine' : '');
-  const who = el('span', 'who', event.user);
-  who.style.color = colorOf(event.user);
-  item.append(el('time', '', clock(event.at)), ' ', who, ' ', el('span', 'text', event.data.text));
-  list.append(item);
-  while (list.children.length > CHAT_KEPT) list.firstElementChild!.remove();
-  list.scrollTop = list.scrollHeight;
 }
 
 function open(name: TransportName): void {
@@ -95,45 +75,15 @@ function open(name: TransportName): void {
   schedule();
 }
 
-async function snapshot(group: string, token: string): Promise<Snapshot> {
-  const response = await fetch(`/groups/${encodeURIComponent(group)}/snapshot`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  const body = (await response.json()) as Snapshot & { error?: { code: string; message: string } };
-  if (!response.ok) throw new Error(body.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${response.status}`);
-  return body;
-}
-
-function renderOnline(online: Snapshot['online']): void {
-  const list = $('online');
-  list.replaceChildren();
-  if (online.length === 0) list.append(el('li', 'muted', 'nobody is subscribed'));
-  for (const o of [...online].sort((a, b) => a.user.localeCompare(b.user))) {
-    const item = el('li');
-    const who = el('span', 'who', o.user === joined?.user ? `${o.user} (you)` : o.user);
-    who.style.color = colorOf(o.user);
-    item.append(who, ' ', el('span', 'tag', o.transport));
-    list.append(item);
-  }
-}
-
 async function refreshSnapshot(): Promise<void> {
   if (!joined) return;
   try {
     const s = await snapshot(joined.group, joined.token);
-    renderOnline(s.online);
+    renderOnline($('online'), s.online, joined.user);
     for (const m of s.members) if (!map.members.has(m.user)) map.move(m.user, m.data.lat, m.data.lng, m.at);
     schedule();
   } catch {
     // the live stream's hint already says what is wrong
-  }
-}
-
-/** The user a token names (its `sub`), read without verifying: the server verifies. */
-function tokenUser(token: string): string | null {
-  try {
-    const payload = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { sub?: unknown };
-    return typeof payload.sub === 'string' ? payload.sub : null;
-  } catch {
-    return null;
   }
 }
 
@@ -158,8 +108,8 @@ async function join(): Promise<void> {
       const s = await snapshot(group, token);
       tracker.start(s.seq);
       for (const m of s.members) map.move(m.user, m.data.lat, m.data.lng, m.at);
-      for (const c of s.chat) addChat(c);
-      renderOnline(s.online);
+      for (const c of s.chat) addChat($('chat'), c, user);
+      renderOnline($('online'), s.online, user);
     } catch (err) {
       joined = null;
       return setHint(`cannot join: ${(err as Error).message}`, 'bad');
@@ -168,7 +118,7 @@ async function join(): Promise<void> {
   lastGroup = group;
   setHint(`connecting over ${transportSelect.value} after seq ${tracker.cursor}…`, 'info');
   open(transportSelect.value as TransportName);
-  startSharing();
+  stopSharing = startSharing($<HTMLSelectElement>('position').value, publish, (why) => setHint(`location not shared: ${why}`, 'bad'));
   timers.push(setInterval(() => void refreshSnapshot(), SNAPSHOT_EVERY_MS));
   setTimeout(() => void refreshSnapshot(), 300);
   $<HTMLButtonElement>('disconnect').disabled = false;
@@ -180,8 +130,7 @@ function leave(showHint: boolean): void {
   client = null;
   for (const t of timers) clearInterval(t);
   timers = [];
-  if (watchId !== null) navigator.geolocation.clearWatch(watchId);
-  watchId = null;
+  stopSharing();
   if (joined && showHint) {
     setHint(`Disconnected after seq ${tracker.cursor}. Join resumes from there on any transport: nothing published meanwhile is missed (up to the server's history).`, 'info');
   }
@@ -217,31 +166,6 @@ function publish(command: PublishCommand): Promise<number> {
 
 function publishChat(text: string): Promise<number> {
   return publish({ type: 'chat', text, clientId: `c-${Math.random().toString(36).slice(2, 10)}` });
-}
-
-function startSharing(): void {
-  const mode = $<HTMLSelectElement>('position').value;
-  if (mode === 'walk') {
-    walk ??= startWalk();
-    const step = () => {
-      walk = nextStep(walk!, WALK_EVERY_MS / 1000);
-      void publish({ type: 'location', lat: walk.lat, lng: walk.lng, heading: walk.heading, speed: walk.speed, accuracy: 5 }).catch(() => {});
-    };
-    step();
-    timers.push(setInterval(step, WALK_EVERY_MS));
-  } else if (mode === 'real' && 'geolocation' in navigator) {
-    let lastSent = 0;
-    watchId = navigator.geolocation.watchPosition(
-      (p) => {
-        if (Date.now() - lastSent < 1000) return;
-        lastSent = Date.now();
-        const c = p.coords;
-        void publish({ type: 'location', lat: c.latitude, lng: c.longitude, accuracy: Math.max(0, c.accuracy), ...(c.heading !== null && Number.isFinite(c.heading) ? { heading: c.heading % 360 } : {}), ...(c.speed !== null && Number.isFinite(c.speed) ? { speed: Math.max(0, c.speed) } : {}) }).catch(() => {});
-      },
-      (err) => setHint(`location not shared: ${err.message}`, 'bad'),
-      { enableHighAccuracy: true },
-    );
-  }
 }
 
 function schedule(): void {

@@ -13,7 +13,7 @@ import { sampleReport } from '../support/report-fixture.js';
 import { axeViolations, browserMissing, buildPages, launch, openPage, screenshot, type Chromium } from '../support/browser.js';
 
 const missing = browserMissing();
-if (missing) console.log(`# skip: compare page browser tests: ${missing}`);
+if (missing) console.log(`skip: compare page browser tests: ${missing}`);
 
 const TRANSPORTS: TransportName[] = ['short-polling', 'long-polling', 'sse', 'websocket', 'stomp'];
 const WAIT = { timeout: 20_000 };

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { axeViolations, browserMissing, buildPages, launch, openPage, screenshot, type Chromium } from '../support/browser.js';
 
 const missing = browserMissing();
-if (missing) console.log(`# skip: demo page browser tests: ${missing}`);
+if (missing) console.log(`skip: demo page browser tests: ${missing}`);
 
 const TRANSPORTS: TransportName[] = ['websocket', 'stomp', 'sse', 'long-polling', 'short-polling'];
 const WAIT = { timeout: 20_000 };
