@@ -2,6 +2,7 @@
 import { utf8Length } from './stats.js';
 import { RECONNECT_MS, authHeaders, enc, guarded, identity, publishHttp, type ArenaEvent, type ClientHandlers, type ConnectOptions, type TransportClient } from './client-common.js';
 
+/** SSE: EventSource from `since`; its own reconnects resume by Last-Event-ID. */
 export function sse(options: ConnectOptions, handlers: ClientHandlers): TransportClient {
   let closed = false;
   const h = guarded(handlers, () => closed);
@@ -34,6 +35,7 @@ export function sse(options: ConnectOptions, handlers: ClientHandlers): Transpor
   };
 }
 
+/** Short polling (every second) and long polling (25 s waits) with fetch, each from the last `next`. */
 export function polling(name: 'short-polling' | 'long-polling', options: ConnectOptions, handlers: ClientHandlers): TransportClient {
   let closed = false;
   const h = guarded(handlers, () => closed);

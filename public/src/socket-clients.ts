@@ -2,6 +2,9 @@
 import { Client, type IMessage } from '@stomp/stompjs';
 import { RECONNECT_MS, guarded, identity, publishHttp, sizeOf, wsOrigin, type ArenaEvent, type ClientHandlers, type ConnectOptions, type TransportClient } from './client-common.js';
 
+const RECEIPT_WAIT_MS = 10_000;
+
+/** WebSocket: subscribe op with a numeric `since`, publish op with a ref, reconnect with backoff from the cursor. */
 export function websocket(options: ConnectOptions, handlers: ClientHandlers): TransportClient {
   let closed = false;
   let ws: WebSocket | null = null;
@@ -62,6 +65,7 @@ export function websocket(options: ConnectOptions, handlers: ClientHandlers): Tr
   };
 }
 
+/** STOMP: @stomp/stompjs's Client; every (re)connect subscribes with `since` = the cursor. */
 export function stomp(options: ConnectOptions, handlers: ClientHandlers): TransportClient {
   let closed = false;
   let receipts = 0;
@@ -103,8 +107,13 @@ export function stomp(options: ConnectOptions, handlers: ClientHandlers): Transp
     publish(command) {
       if (!client.connected) return publishHttp(options, command);
       const receipt = `send-${++receipts}`;
-      return new Promise<number>((resolve) => {
-        client.watchForReceipt(receipt, (frame) => resolve(Number(frame.headers.seq)));
+      return new Promise<number>((resolve, reject) => {
+        // A refused SEND gets an ERROR frame and a closed session, never a receipt: give up after a while.
+        const timer = setTimeout(() => reject(new Error('no receipt for the SEND')), RECEIPT_WAIT_MS);
+        client.watchForReceipt(receipt, (frame) => {
+          clearTimeout(timer);
+          resolve(Number(frame.headers.seq));
+        });
         client.publish({ destination: `/app/groups/${options.group}`, body: JSON.stringify(command), headers: { 'content-type': 'application/json', receipt } });
       });
     },
