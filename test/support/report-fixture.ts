@@ -41,6 +41,12 @@ export function sampleReport(withFloor = false): BenchReport {
     extra: {},
     timeline: [0, 1, 2, 3].map((t) => ({ t, sent: 20, accepted: 20, received: 1000 - i * 50 + t * 10, polls: 0, errors: 0, connected: 50, p50Ms: 5, p99Ms: 20, serverCpuPercent: 20, serverRssBytes: 9e7, loadGeneratorCpuPercent: 30, loopDelayMs: 1 })),
   });
+  const side = (cpu: number, runs: number[]) => ({ cpuSecondsPer1kDeliveries: cpu, p50Ms: 2, p99Ms: 8, deliveryRatio: 1, deliveredPerSecond: 1000, runs });
+  const floorOf = (transport: TransportName, i: number, product: TransportResult) => {
+    const overhead = 1.5 + i * 0.25;
+    const productCpu = product.server!.cpuSecondsPer1kDeliveries!;
+    return { transport, product: side(productCpu, [productCpu]), floor: side(productCpu / overhead, [productCpu / overhead]), overheadOverFloor: overhead, pairRatios: [overhead], floorResult: product };
+  };
   const scenario = {
     scenario: 'room',
     title: 'Room fan-out (sample)',
@@ -50,7 +56,8 @@ export function sampleReport(withFloor = false): BenchReport {
     finishedAt: '2026-12-01T00:01:00.000Z',
     transports: transports.map(result),
     notes: [],
-    ...(withFloor ? { floor: transports.map((transport, i) => ({ transport, overheadOverFloor: 1.5 + i * 0.25 })) } : {}),
+    // The shape `room --floor` writes (product and floor medians, their ratio, per-pair ratios, the floor's run).
+    ...(withFloor ? { floor: transports.map((transport, i) => floorOf(transport, i, result(transport, i))) } : {}),
   };
   return {
     tool: 'realtime-arena bench',
