@@ -16,7 +16,25 @@ const REFRESH_MS = 1000;
 const HISTORY_POINTS = 60;
 
 /** A floor comparison as report.json carries it when the run had `--floor` (read loosely: older reports lack it). */
-type WithFloor = ScenarioReport & { floor?: { transport: string; overheadOverFloor: number | null }[] };
+type FloorSide = { cpuSecondsPer1kDeliveries?: number | null; p50Ms?: number | null; p99Ms?: number | null };
+type WithFloor = ScenarioReport & { floor?: { transport: string; overheadOverFloor: number | null; product?: FloorSide; floor?: FloorSide; pairRatios?: (number | null)[] }[] };
+
+/** Each transport against its floor server, when the run had `--floor`. */
+function floorTable(s: WithFloor): Table | undefined {
+  if (!s.floor?.length) return undefined;
+  return {
+    header: ['transport', 'product CPU s/1k', 'floor CPU s/1k', 'overhead over floor', 'pair ratios', 'product p50/p99 ms', 'floor p50/p99 ms'],
+    rows: s.floor.map((f) => [
+      f.transport,
+      fixed(f.product?.cpuSecondsPer1kDeliveries ?? null, 4),
+      fixed(f.floor?.cpuSecondsPer1kDeliveries ?? null, 4),
+      fixed(f.overheadOverFloor, 2),
+      (f.pairRatios ?? []).map((r) => fixed(r, 2)).join(' '),
+      `${fmtMs(f.product?.p50Ms)}/${fmtMs(f.product?.p99Ms)}`,
+      `${fmtMs(f.floor?.p50Ms)}/${fmtMs(f.floor?.p99Ms)}`,
+    ]),
+  };
+}
 
 const state = {
   ready: false,
@@ -182,6 +200,8 @@ function scenarioSection(s: WithFloor): HTMLElement {
   more.append(renderTable(accountingTable(s.transports), 'Delivery accounting'), renderTable(latencyTable(s.transports), 'End-to-end latency (ms)'), renderTable(serverTable(s.transports), 'Server (measured from the server process)'));
   const polling = pollingTable(s.transports);
   if (polling) more.append(renderTable(polling, 'Polling'));
+  const floor = floorTable(s);
+  if (floor) more.append(renderTable(floor, 'Overhead over floor (product CPU s/1k ÷ floor CPU s/1k, medians of interleaved runs)'));
   section.append(more);
   return section;
 }

@@ -59,11 +59,14 @@ describe('compare page in Chromium', { skip: missing ?? false }, () => {
     assert.ok(rows.some((r) => r.startsWith('stomp') && r.includes('2.50×')), 'overhead over floor from the report');
     const charts = await page.locator('#report .charts svg').evaluateAll((svgs) => svgs.map((s) => s.getAttribute('aria-label')));
     for (const title of ['End-to-end latency (log scale)', 'Delivery ratio (delivered / expected)', 'Server CPU-seconds per 1,000 delivered events', 'Server memory per connection', 'Wire bytes per delivered event', 'CPU overhead over the floor server (1 = as cheap as the floor)']) assert.ok(charts.includes(title), title);
+    await page.getByText('Every table of report.html for this scenario').click();
+    assert.equal(await page.locator('#report details caption', { hasText: /^Overhead over floor/ }).count(), 1);
     await page.getByLabel('Report under reports/').selectOption('room-older-without-floor');
     await page.waitForFunction(() => window.arenaCompare.report === 'room-older-without-floor', undefined, WAIT);
     const older = await page.locator('#report table').first().locator('thead th').allTextContents();
     assert.ok(!older.includes('overhead over floor') && older.includes('bytes / delivery'));
     assert.equal(await page.locator('#report .charts svg[aria-label^="CPU overhead"]').count(), 0);
+    assert.equal(await page.locator('#report details caption', { hasText: /^Overhead over floor/ }).count(), 0);
     assert.deepEqual(problems, []);
   });
 
