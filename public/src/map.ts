@@ -133,8 +133,10 @@ export class GroupMap {
       const cy = y(last.lat);
       const mine = m.user === this.self;
       node('circle', { cx: cx.toFixed(1), cy: cy.toFixed(1), r: mine ? 8 : 6, fill: color, stroke: '#fff', 'stroke-width': 2 }, svg);
-      const label = node('text', { x: (cx + 11).toFixed(1), y: (cy + 5).toFixed(1), 'font-size': 14, 'font-weight': mine ? 700 : 600, fill: color, stroke: '#fff', 'stroke-width': 4, 'paint-order': 'stroke' }, svg);
-      label.textContent = mine ? `${m.user} (you)` : m.user;
+      const text = mine ? `${m.user} (you)` : m.user;
+      const right = cx + 11 + text.length * 8.5 < W; // about 8.5 px a character at 14 px: else label on the left
+      const label = node('text', { x: (right ? cx + 11 : cx - 11).toFixed(1), y: (cy + 5).toFixed(1), 'text-anchor': right ? 'start' : 'end', 'font-size': 14, 'font-weight': mine ? 700 : 600, fill: color, stroke: '#fff', 'stroke-width': 4, 'paint-order': 'stroke' }, svg);
+      label.textContent = text;
     }
   }
 }
