@@ -142,6 +142,26 @@ describe('demo page in Chromium', { skip: missing ?? false }, () => {
     assert.equal(received.length, TRANSPORTS.length * 3);
   });
 
+  test('a WebSocket or STOMP connection cut by the server reconnects by itself and resumes from the cursor', async () => {
+    const page = await demo('?group=cut');
+    await page.getByLabel('Name', { exact: true }).fill('cutter');
+    await page.getByLabel('Share', { exact: true }).selectOption('off');
+    for (const transport of ['websocket', 'stomp'] as const) {
+      await page.getByLabel('Transport', { exact: true }).selectOption(transport);
+      await page.getByRole('button', { name: 'Join' }).click();
+      await page.waitForFunction((n) => window.arenaDemo.transport === n && /^subscribed/.test(window.arenaDemo.hint), transport, WAIT);
+      for (const socket of app.websocketServer.clients) socket.terminate();
+      await page.waitForFunction(() => /^connection lost \(close \d+\)/.test(window.arenaDemo.hint), undefined, WAIT);
+      assert.equal(await page.getByRole('status').first().getAttribute('class'), 'hint bad', 'a real loss is shown as one');
+      const missed = await publish('cut', `while cut ${transport}`);
+      await page.waitForFunction((s) => window.arenaDemo.cursor === s && /^subscribed/.test(window.arenaDemo.hint), missed, WAIT);
+      await page.getByRole('button', { name: 'Disconnect' }).click();
+    }
+    const received = await receivedOf(page);
+    assert.deepEqual(received, received.map((_, i) => received[0]! + i));
+    assert.equal(received.length, 2);
+  });
+
   test('with AUTH_SECRET, the token field works on every transport (Bearer, access_token, STOMP passcode)', async () => {
     const secure = await buildApp({ logLevel: 'silent', authSecret: 'demo-secret' }, { defaultMetrics: false });
     await secure.listen({ port: 0, host: '127.0.0.1' });
