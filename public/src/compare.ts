@@ -5,6 +5,7 @@
  */
 import type { BenchReport, ScenarioReport, TransportResult } from '../../bench/report/model.js';
 import { charts } from '../../bench/report/html.js';
+import { CLUSTER_NOTE, clusterTables } from '../../bench/report/cluster.js';
 import { COLORS, barChart, lineChart } from '../../bench/report/svg.js';
 import { accountingTable, latencyTable, pollingTable, serverTable, type Table } from '../../bench/report/tables.js';
 import { bytes as fmtBytes, fixed, int, ms as fmtMs, pct } from '../../bench/report/format.js';
@@ -200,6 +201,8 @@ function scenarioSection(s: WithFloor): HTMLElement {
   more.append(renderTable(accountingTable(s.transports), 'Delivery accounting'), renderTable(latencyTable(s.transports), 'End-to-end latency (ms)'), renderTable(serverTable(s.transports), 'Server (measured from the server process)'));
   const polling = pollingTable(s.transports);
   if (polling) more.append(renderTable(polling, 'Polling'));
+  const cluster = clusterTables(s.transports);
+  if (cluster) more.append(renderTable(cluster.processes, 'Instances'), renderTable(cluster.broker, 'Redis'), el('p', 'muted', CLUSTER_NOTE));
   const floor = floorTable(s);
   if (floor) more.append(renderTable(floor, 'Overhead over floor (product CPU s/1k ÷ floor CPU s/1k, medians of interleaved runs)'));
   section.append(more);
