@@ -94,6 +94,7 @@ async function join(): Promise<void> {
   if (!ID.test(group)) return setHint('Group: 1-64 letters, digits, "_", "." or "-"', 'bad');
   if (!ID.test(user)) return setHint('Name: 1-64 letters, digits, "_", "." or "-"', 'bad');
   leave(false);
+  const attempt = ++joins; // a second Join while the snapshot loads wins; the first stops here
   const sameGroup = joined === null && tracker.cursor !== null && lastGroup === group;
   joined = { group, user, token };
   map.setSelf(user);
@@ -106,11 +107,13 @@ async function join(): Promise<void> {
     bytesReceived = truncations = 0;
     try {
       const s = await snapshot(group, token);
+      if (attempt !== joins) return;
       tracker.start(s.seq);
       for (const m of s.members) map.move(m.user, m.data.lat, m.data.lng, m.at);
       for (const c of s.chat) addChat($('chat'), c, user);
       renderOnline($('online'), s.online, user);
     } catch (err) {
+      if (attempt !== joins) return;
       joined = null;
       return setHint(`cannot join: ${(err as Error).message}`, 'bad');
     }
@@ -124,6 +127,7 @@ async function join(): Promise<void> {
   $<HTMLButtonElement>('disconnect').disabled = false;
 }
 let lastGroup = '';
+let joins = 0;
 
 function leave(showHint: boolean): void {
   client?.close();

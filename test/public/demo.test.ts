@@ -162,6 +162,20 @@ describe('demo page in Chromium', { skip: missing ?? false }, () => {
     assert.equal(received.length, 2);
   });
 
+  test('Join pressed twice quickly leaves one subscription: nothing arrives twice', async () => {
+    const page = await demo('?transport=sse&group=twice');
+    await page.getByLabel('Share', { exact: true }).selectOption('off');
+    await page.getByRole('button', { name: 'Join' }).dblclick();
+    await page.waitForFunction(() => window.arenaDemo.transport === 'sse' && /^stream open/.test(window.arenaDemo.hint), undefined, WAIT);
+    let last = 0;
+    for (let i = 0; i < 3; i++) last = await publish('twice', `once ${i}`);
+    await page.waitForFunction((s) => window.arenaDemo.cursor === s, last, WAIT);
+    await page.waitForTimeout(300);
+    assert.deepEqual(await receivedOf(page), [1, 2, 3]);
+    assert.equal(await page.evaluate(() => window.arenaDemo.duplicates), 0);
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+  });
+
   test('with AUTH_SECRET, the token field works on every transport (Bearer, access_token, STOMP passcode)', async () => {
     const secure = await buildApp({ logLevel: 'silent', authSecret: 'demo-secret' }, { defaultMetrics: false });
     await secure.listen({ port: 0, host: '127.0.0.1' });
