@@ -234,14 +234,18 @@ function showReport(value: unknown, name: string): void {
   }
 }
 
+let loads = 0;
 async function loadNamed(name: string): Promise<void> {
+  const attempt = ++loads; // the last report picked wins over a slower earlier one
   $('report-status').textContent = `Loading ${name}…`;
   const response = await fetch(`/reports/${encodeURIComponent(name)}`);
+  if (attempt !== loads) return;
   if (!response.ok) {
     $('report-status').textContent = `Cannot load ${name}: HTTP ${response.status}`;
     return;
   }
-  showReport(await response.json(), name);
+  const body: unknown = await response.json();
+  if (attempt === loads) showReport(body, name);
 }
 
 async function listReports(): Promise<void> {
@@ -269,6 +273,7 @@ function setup(): void {
     const file = (e.target as HTMLInputElement).files?.[0];
     if (!file) return;
     try {
+      loads++; // a report still loading from reports/ must not replace the opened file
       showReport(JSON.parse(await file.text()), file.name);
     } catch (err) {
       $('report-status').textContent = `${file.name} is not JSON: ${(err as Error).message}`;
