@@ -176,6 +176,21 @@ describe('demo page in Chromium', { skip: missing ?? false }, () => {
     await page.getByRole('button', { name: 'Disconnect' }).click();
   });
 
+  test('"my real location" shares the browser\'s position once permission is given', async () => {
+    await browser.context.grantPermissions(['geolocation'], { origin: base });
+    await browser.context.setGeolocation({ latitude: 48.8584, longitude: 2.2945, accuracy: 12 });
+    const page = await demo('?transport=websocket&group=real');
+    await page.getByLabel('Name', { exact: true }).fill('eiffel');
+    await page.getByLabel('Share', { exact: true }).selectOption('real');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.locator('#map text', { hasText: 'eiffel (you)' }).waitFor(WAIT);
+    const snap = (await (await fetch(`${base}/groups/real/snapshot`)).json()) as { members: { user: string; data: { lat: number; lng: number; accuracy: number } }[] };
+    assert.deepEqual(snap.members.map((m) => [m.user, m.data.lat, m.data.lng, m.data.accuracy]), [['eiffel', 48.8584, 2.2945, 12]]);
+    assert.match(await page.locator('#map').textContent() ?? '', /48\.85\d*°N/);
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await browser.context.clearPermissions();
+  });
+
   test('with AUTH_SECRET, the token field works on every transport (Bearer, access_token, STOMP passcode)', async () => {
     const secure = await buildApp({ logLevel: 'silent', authSecret: 'demo-secret' }, { defaultMetrics: false });
     await secure.listen({ port: 0, host: '127.0.0.1' });
