@@ -11,14 +11,14 @@ import type { TransportName } from '../../src/domain/events.js';
 import { openClient, type TestClient } from '../clients/index.js';
 import { sampleReport } from '../support/report-fixture.js';
 import { axeViolations, browserMissing, buildPages, launch, openPage, screenshot, type Chromium } from '../support/browser.js';
+import { skipNotice } from '../support/skip-notice.js';
 
-const missing = browserMissing();
-if (missing) console.log(`skip: compare page browser tests: ${missing}`);
+const missing = skipNotice(browserMissing() ?? false);
 
 const TRANSPORTS: TransportName[] = ['short-polling', 'long-polling', 'sse', 'websocket', 'stomp'];
 const WAIT = { timeout: 20_000 };
 
-describe('compare page in Chromium', { skip: missing ?? false }, () => {
+describe('compare page in Chromium', { skip: missing }, () => {
   let app: FastifyInstance;
   let base = '';
   let browser: Chromium;

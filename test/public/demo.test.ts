@@ -9,14 +9,14 @@ import { mintToken } from '../../src/auth.js';
 import type { TransportName } from '../../src/domain/events.js';
 import type { FastifyInstance } from 'fastify';
 import { axeViolations, browserMissing, buildPages, launch, openPage, screenshot, type Chromium } from '../support/browser.js';
+import { skipNotice } from '../support/skip-notice.js';
 
-const missing = browserMissing();
-if (missing) console.log(`skip: demo page browser tests: ${missing}`);
+const missing = skipNotice(browserMissing() ?? false);
 
 const TRANSPORTS: TransportName[] = ['websocket', 'stomp', 'sse', 'long-polling', 'short-polling'];
 const WAIT = { timeout: 20_000 };
 
-describe('demo page in Chromium', { skip: missing ?? false }, () => {
+describe('demo page in Chromium', { skip: missing }, () => {
   let app: FastifyInstance;
   let base = '';
   let browser: Chromium;

@@ -14,7 +14,7 @@ export const OUTPUT_DIR = path.join(ROOT, 'test-output');
 
 /** Why the browser suites cannot run here, or null when they can. */
 export function browserMissing(): string | null {
-  return existsSync(CHROMIUM) ? null : `${CHROMIUM} not found (apt-get install -y chromium; .ci/run installs it)`;
+  return existsSync(CHROMIUM) ? null : `${CHROMIUM} not installed (Debian package chromium)`;
 }
 
 let built = false;
