@@ -47,7 +47,7 @@ async function main(): Promise<void> {
       // Fastify's own "listening" line, made the one start-up line a person needs.
       listenTextResolver: (address) => {
         const port = Number(new URL(address).port);
-        return `realtime-arena listening on ${address} · broker ${config.broker} · auth ${config.authSecret ? 'on' : 'off'} · demo ${url(port)}/ · metrics ${url(port)}/metrics`;
+        return `realtime-arena listening on ${address} · broker ${config.broker} · auth ${config.authSecret ? 'on' : 'off'} · demo ${url(port)}/ · compare ${url(port)}/compare · metrics ${url(port)}/metrics`;
       },
     });
   } catch (err) {

@@ -59,7 +59,7 @@ describe('main', () => {
       for (let i = 0; i < 5; i++) await fetch(`http://127.0.0.1:${port}/poll/groups/g?since=0`);
       const lines = output.trim().split('\n');
       assert.equal(lines.length, 1, `one line at start-up, none per request:\n${output}`);
-      assert.match(lines[0]!, new RegExp(`INFO realtime-arena listening on http://127\\.0\\.0\\.1:${port} · broker memory · auth off · demo http://127\\.0\\.0\\.1:${port}/ · metrics http://127\\.0\\.0\\.1:${port}/metrics`));
+      assert.match(lines[0]!, new RegExp(`INFO realtime-arena listening on http://127\\.0\\.0\\.1:${port} · broker memory · auth off · demo http://127\\.0\\.0\\.1:${port}/ · compare http://127\\.0\\.0\\.1:${port}/compare · metrics http://127\\.0\\.0\\.1:${port}/metrics`));
       const started = Date.now();
       child.kill('SIGTERM');
       await exited;
