@@ -7,7 +7,7 @@ import type { BenchReport, ScenarioReport, TransportResult } from '../../bench/r
 import { charts } from '../../bench/report/html.js';
 import { CLUSTER_NOTE, clusterTables } from '../../bench/report/cluster.js';
 import { COLORS, barChart, lineChart } from '../../bench/report/svg.js';
-import { accountingTable, latencyTable, pollingTable, serverTable, type Table } from '../../bench/report/tables.js';
+import { accountingTable, floorTable, latencyTable, pollingTable, serverTable, type Table } from '../../bench/report/tables.js';
 import { bytes as fmtBytes, fixed, int, ms as fmtMs, pct } from '../../bench/report/format.js';
 import { TRANSPORTS } from './clients.js';
 import { $, bytes, clock, el, ms, scriptsLoaded } from './dom.js';
@@ -17,25 +17,8 @@ const REFRESH_MS = 1000;
 const HISTORY_POINTS = 60;
 
 /** A floor comparison as report.json carries it when the run had `--floor` (read loosely: older reports lack it). */
-type FloorSide = { cpuSecondsPer1kDeliveries?: number | null; p50Ms?: number | null; p99Ms?: number | null };
-type WithFloor = ScenarioReport & { floor?: { transport: string; overheadOverFloor: number | null; product?: FloorSide; floor?: FloorSide; pairRatios?: (number | null)[] }[] };
-
-/** Each transport against its floor server, when the run had `--floor`. */
-function floorTable(s: WithFloor): Table | undefined {
-  if (!s.floor?.length) return undefined;
-  return {
-    header: ['transport', 'product CPU s/1k', 'floor CPU s/1k', 'overhead over floor', 'pair ratios', 'product p50/p99 ms', 'floor p50/p99 ms'],
-    rows: s.floor.map((f) => [
-      f.transport,
-      fixed(f.product?.cpuSecondsPer1kDeliveries ?? null, 4),
-      fixed(f.floor?.cpuSecondsPer1kDeliveries ?? null, 4),
-      fixed(f.overheadOverFloor, 2),
-      (f.pairRatios ?? []).map((r) => fixed(r, 2)).join(' '),
-      `${fmtMs(f.product?.p50Ms)}/${fmtMs(f.product?.p99Ms)}`,
-      `${fmtMs(f.floor?.p50Ms)}/${fmtMs(f.floor?.p99Ms)}`,
-    ]),
-  };
-}
+/** Overhead over floor as report.json carries it when the run had `--floor` (absent in other reports). */
+type WithFloor = ScenarioReport;
 
 const state = {
   ready: false,
