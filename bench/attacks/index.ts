@@ -2,7 +2,7 @@ import type net from 'node:net';
 import type { TransportName } from '../../src/domain/events.js';
 import { mintToken } from '../../src/auth.js';
 import {
-  ATTACKER_ADDRESS, agentFrom, request, type AttackTarget, clientFrame, closedWithin, connect, drainToEnd, p99, serverCpuPercent, sleep, stompFrame, writeWithin, wsUpgrade,
+  ATTACKER_ADDRESS, agentFrom, request, type AttackTarget, clientFrame, connect, drainToEnd, p99, serverCpuPercent, sleep, stompFrame, writeWithin, wsUpgrade,
 } from './raw.js';
 
 /** What an attack found: whether the server cut (or otherwise neutralised) it, and what it saw. */
@@ -67,10 +67,23 @@ const pipelinedPolls: Attack = {
   },
 };
 
+/** MAX_GROUPS for the many-groups attack: low enough that a 10 s spray on this box passes it. */
+const SPRAY_MAX_GROUPS = 5000;
+
+/** The value of `rt_groups{scope="held"}` on the target's /metrics, or -1 when it is not exported. */
+async function groupsHeld(target: AttackTarget): Promise<number> {
+  const res = await fetch(`${target.url}/metrics`);
+  const match = /^rt_groups\{scope="held"\} (\d+)/m.exec(await res.text());
+  return match ? Number(match[1]) : -1;
+}
+
 const manyGroups: Attack = {
   name: 'many-groups',
   title: 'One tiny chat per new group id over 32 keep-alive connections',
   transport: 'short-polling',
+  // The bound is the number of groups held, not a refusal: idle groups are evicted to make room, so a
+  // spray is never refused; what must hold is that the server keeps at most MAX_GROUPS of them.
+  serverEnv: { MAX_GROUPS: String(SPRAY_MAX_GROUPS) },
   async run(target, durationMs) {
     const until = Date.now() + durationMs;
     const body = JSON.stringify({ type: 'chat', text: 'x' });
@@ -97,16 +110,17 @@ const manyGroups: Attack = {
     };
     await Promise.all(Array.from({ length: 32 }, worker));
     agent.destroy();
+    const held = await groupsHeld(target);
     return {
-      cut: refused > 0 && [...codes.keys()].some((c) => c !== 'rate_limited' && c !== 'network'),
-      detail: `${created} groups created, ${refused} publishes refused (${[...codes].map(([c, n]) => `${c}=${n}`).join(', ') || 'none'})`,
-      figures: { groupsCreated: created, refused },
+      cut: held >= 0 && held <= SPRAY_MAX_GROUPS && (created > SPRAY_MAX_GROUPS || refused > 0),
+      detail: `${created} groups created, ${held} held at the end (MAX_GROUPS=${SPRAY_MAX_GROUPS}), ${refused} publishes refused (${[...codes].map(([c, n]) => `${c}=${n}`).join(', ') || 'none'})`,
+      figures: { groupsCreated: created, groupsHeld: held, refused },
     };
   },
 };
 
 /** Floods frames on connections that never read, keeping them alive with unsolicited pongs. */
-async function floodNeverReading(sockets: net.Socket[], frame: Buffer, durationMs: number, capBytes: number, pong?: Buffer): Promise<AttackOutcome> {
+async function floodNeverReading(sockets: net.Socket[], frame: Buffer, durationMs: number, capBytes: number, pong?: Buffer, closeWaitMs = 5000): Promise<AttackOutcome> {
   const until = Date.now() + durationMs;
   const batch = Buffer.concat(Array.from({ length: Math.max(1, Math.floor(65536 / frame.length)) }, () => frame));
   const written = sockets.map(() => 0);
@@ -125,7 +139,11 @@ async function floodNeverReading(sockets: net.Socket[], frame: Buffer, durationM
       }
     }),
   );
-  const closed = (await Promise.all(sockets.map((s) => closedWithin(s, 2000)))).filter(Boolean).length;
+  // A socket that is not read never shows the server's close (it waits behind the unread bytes, and a reset
+  // surfaces only on a read), so read what the kernel held, as a client resuming would, and look for the end.
+  // A server on a shared core may still be working through the flood it read: give it time to cut.
+  const ends = await Promise.all(sockets.map((s) => drainToEnd(s, closeWaitMs, 512 * 1048576)));
+  const closed = ends.filter((end) => end.closed).length;
   sockets.forEach((s) => s.destroy());
   const mb = written.reduce((a, b) => a + b, 0) / 1048576;
   return {
@@ -156,8 +174,11 @@ const stompReceipts: Attack = {
   title: 'STOMP clients that never read, asking a RECEIPT for every frame',
   transport: 'stomp',
   async run(target, durationMs) {
+    // A RECEIPT is about as long as the ACK asking it, so unlike the WebSocket error replies there is no
+    // amplification: the receipts must pass what the kernel buffers for a socket that is not read (about
+    // 4 MB here) plus MAX_BUFFERED_BYTES, so each session floods 24 MB.
     const sockets = await Promise.all([0, 1].map(() => stompSession(target)));
-    return floodNeverReading(sockets, clientFrame(stompFrame('ACK', { id: 'x', receipt: 'r' })), durationMs, 10 * 1048576);
+    return floodNeverReading(sockets, clientFrame(stompFrame('ACK', { id: 'x', receipt: 'r' })), durationMs, 24 * 1048576);
   },
 };
 
