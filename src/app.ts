@@ -25,10 +25,12 @@ import stomp from '../transports/stomp/index.js';
 import compat from '../transports/compat.js';
 import pages from '../transports/pages.js';
 import reports from '../transports/reports.js';
+import stompRelay from '../transports/stomp-relay/index.js';
+import { StompBrokerConnection } from '../transports/stomp-relay/broker-connection.js';
 import { loggerOptions } from './log-format.js';
 
 /** Paths whose WebSocket upgrade speaks STOMP (and so negotiates a STOMP subprotocol). */
-const STOMP_PATHS = new Set(['/stomp', '/location']);
+const STOMP_PATHS = new Set(['/stomp', '/location', '/stomp-relay']);
 
 /** Options of buildApp beyond the configuration. */
 export interface BuildOptions {
@@ -79,7 +81,6 @@ export async function createPresence(config: Readonly<Config>, metrics?: Metrics
  */
 export async function buildApp(overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<FastifyInstance> {
   const config: Readonly<Config> = Object.freeze({ ...loadConfig({}), ...overrides });
-  if (config.stompRelayUrl) throw new ConfigError('STOMP_RELAY_URL', 'STOMP relay mode is not available in this build yet');
   setFlushWindow(config.flushWindowMs);
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics });
   const broker = options.broker ?? (await createBroker(config, metrics));
@@ -91,7 +92,34 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
           await broker.close();
           throw err;
         }));
-  const hub = new Hub(broker, { published: (event, source) => metrics.published(event, source) }, presence, { maxGroups: config.maxGroups });
+  let relay: StompBrokerConnection | undefined;
+  let log: FastifyInstance['log'] | undefined;
+  if (config.stompRelayUrl) {
+    const dropped = metrics.transport('stomp-relay');
+    relay = await StompBrokerConnection.connect({
+      url: config.stompRelayUrl,
+      heartbeatMs: config.stompHeartbeatMs,
+      maxPendingBytes: config.maxBufferedBytes,
+      timeoutMs: 5000,
+      observer: {
+        publishDropped: (reason) => dropped.dropped(reason),
+        state: (up, detail) => (up ? log?.info({ relay: 'stomp' }, detail) : log?.warn({ relay: 'stomp' }, detail)),
+      },
+    }).catch(async (err: Error) => {
+      await presence.close();
+      await broker.close();
+      throw new ConfigError('STOMP_RELAY_URL', `cannot reach the relay broker: ${err.message}`);
+    });
+  }
+  // Every accepted event, from any transport, also goes to the relay broker (seq authority stays here).
+  const hub = new Hub(broker, {
+    published: relay
+      ? (event, source) => {
+          metrics.published(event, source);
+          relay.publish(event);
+        }
+      : (event, source) => metrics.published(event, source),
+  }, presence, { maxGroups: config.maxGroups });
   metrics.watchGroups(() => ({ subscribed: hub.stats().groups, ...(broker instanceof MemoryBroker ? { held: broker.groupCount } : {}) }));
 
   const app = Fastify({
@@ -105,6 +133,7 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
   });
+  log = app.log;
   app.setValidatorCompiler(compileRouteValidator);
   await app.register(errorsPlugin);
   await app.register(metricsPlugin, { metrics });
@@ -135,6 +164,11 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
   await app.register(websocket);
   await app.register(stomp);
   await app.register(compat);
+  if (relay) {
+    const connection = relay;
+    await app.register(stompRelay, { broker: connection });
+    app.addHook('onClose', () => connection.close());
+  }
   await app.register(pages);
   await app.register(reports, { dir: options.reportsDir });
   return app;

@@ -13,6 +13,7 @@ const CLIENTS: Record<TransportName, new (spec: ClientSpec, ctx: ClientContext) 
   sse: SseClient,
   websocket: WebSocketClient,
   stomp: StompClient,
+  'stomp-relay': StompClient,
 };
 
 /** Creates the client of a spec's transport. */
@@ -21,4 +22,4 @@ export function createClient(spec: ClientSpec, ctx: ClientContext): BenchClient 
 }
 
 /** Transports that hold a stream open (as opposed to asking again). */
-export const STREAMING: readonly TransportName[] = ['sse', 'websocket', 'stomp'];
+export const STREAMING: readonly TransportName[] = ['sse', 'websocket', 'stomp', 'stomp-relay'];

@@ -12,7 +12,7 @@ const TRUNCATED = Buffer.from('\ntruncated:true\n');
 const HEADER_SCAN = 400;
 
 /**
- * STOMP 1.2 over WebSocket (`/stomp`), written frame by frame rather than with @stomp/stompjs's
+ * STOMP 1.2 over WebSocket (`/stomp`, or `/stomp-relay` for the relay transport), written frame by frame rather than with @stomp/stompjs's
  * Client: the library parses every MESSAGE into an object with decoded headers and body, which is
  * the load generator's cost, not the server's. MESSAGE frames are read in place with the cheap scanner.
  */
@@ -28,7 +28,7 @@ export class StompClient extends WsBackedClient {
     this.closing = false;
     const conn: WsConn = new WsConn({ message: (buf, start, end) => this.onFrame(buf, start, end), close: (code) => this.onClose(conn, code) });
     this.conn = conn;
-    await conn.open(this.ctx.target, `/stomp?user=${this.spec.user}`, this.spec.localAddress, 'v12.stomp');
+    await conn.open(this.ctx.target, `/${this.spec.transport === 'stomp-relay' ? 'stomp-relay' : 'stomp'}?user=${this.spec.user}`, this.spec.localAddress, 'v12.stomp');
     const beat = this.ctx.stompHeartbeatMs;
     await new Promise<number>((resolve, reject) => {
       this.connecting = { resolve, reject };

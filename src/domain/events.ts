@@ -3,9 +3,12 @@
  * the snapshot, and the closed union of transport names used verbatim in metrics, tests, bench and k6.
  */
 
-/** The five transports compared side by side. The same strings label metrics, tests, bench and k6. */
-export const TRANSPORTS = ['short-polling', 'long-polling', 'sse', 'websocket', 'stomp'] as const;
-/** One of the five transports. */
+/**
+ * The transports compared side by side (`stomp-relay` is STOMP backed by an external broker, served
+ * only when STOMP_RELAY_URL is set). The same strings label metrics, tests, bench and k6.
+ */
+export const TRANSPORTS = ['short-polling', 'long-polling', 'sse', 'websocket', 'stomp', 'stomp-relay'] as const;
+/** One of the transports. */
 export type TransportName = (typeof TRANSPORTS)[number];
 /** Where a publish came from: a transport, or a plain HTTP `POST /groups/:group/events`. */
 export type PublishSource = TransportName | 'http';

@@ -3,7 +3,7 @@ import { PollingClient } from './polling.js';
 import { SseClient } from './sse.js';
 import { WebSocketClient, WebSocketPublisher } from './websocket.js';
 import { StompClient, StompPublisher } from './stomp.js';
-import type { ClientOptions, Publisher, TestClient } from './types.js';
+import type { ClientOptions, Publisher, PublishVia, TestClient } from './types.js';
 
 export type { ClientOptions, Publisher, SubscribeResult, TestClient } from './types.js';
 export { PollingClient, SseClient, WebSocketClient, StompClient, WebSocketPublisher, StompPublisher };
@@ -24,6 +24,8 @@ export async function openClient(transport: TransportName, baseUrl: string, opti
       return new WebSocketClient(wsUrl, options);
     case 'stomp':
       return new StompClient(wsUrl, options);
+    case 'stomp-relay':
+      return new StompClient(wsUrl, { ...options, path: '/stomp-relay' });
   }
 }
 
@@ -48,15 +50,15 @@ class HttpPublisher implements Publisher {
   async close(): Promise<void> {}
 }
 
-/** A publisher over HTTP, WebSocket or STOMP. */
-export function openPublisher(via: 'http' | 'websocket' | 'stomp', baseUrl: string, user?: string): Publisher {
+/** A publisher over HTTP, WebSocket, STOMP or the STOMP relay. */
+export function openPublisher(via: PublishVia, baseUrl: string, user?: string): Publisher {
   const wsUrl = baseUrl.replace(/^http/, 'ws');
   if (via === 'http') return new HttpPublisher(baseUrl, user);
-  return via === 'websocket' ? new WebSocketPublisher(wsUrl, user) : new StompPublisher(wsUrl, user);
+  return via === 'websocket' ? new WebSocketPublisher(wsUrl, user) : new StompPublisher(wsUrl, user, via);
 }
 
 /** One-shot publish (opens and closes a publisher). */
-export async function publish(baseUrl: string, via: 'http' | 'websocket' | 'stomp', group: string, command: PublishCommand): Promise<number> {
+export async function publish(baseUrl: string, via: PublishVia, group: string, command: PublishCommand): Promise<number> {
   const publisher = openPublisher(via, baseUrl);
   try {
     return await publisher.publish(group, command);

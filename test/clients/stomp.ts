@@ -23,7 +23,7 @@ export async function connectStomp(wsUrl: string, path = '/stomp', user?: string
 
 /** STOMP subscriber with receipts, so subscribe resolves when the subscription is live. */
 export class StompClient extends ReceivingClient implements TestClient {
-  readonly transport = 'stomp' as const;
+  readonly transport: 'stomp' | 'stomp-relay';
   private client: Client | undefined;
   private subscription: StompSubscription | undefined;
   private receipts = 0;
@@ -35,6 +35,7 @@ export class StompClient extends ReceivingClient implements TestClient {
     private readonly options: ClientOptions & { path?: string; destination?: (group: string) => string } = {},
   ) {
     super();
+    this.transport = options.path === '/stomp-relay' ? 'stomp-relay' : 'stomp';
   }
 
   async subscribe(group: string, since?: number): Promise<SubscribeResult> {
@@ -66,11 +67,14 @@ export class StompClient extends ReceivingClient implements TestClient {
 
 /** Publishes with SEND + receipt; the RECEIPT carries the accepted seq. */
 export class StompPublisher implements Publisher {
-  readonly via = 'stomp' as const;
   private client: Promise<Client>;
   private receipts = 0;
-  constructor(wsUrl: string, user?: string) {
-    this.client = connectStomp(wsUrl, '/stomp', user);
+  constructor(
+    wsUrl: string,
+    user?: string,
+    readonly via: 'stomp' | 'stomp-relay' = 'stomp',
+  ) {
+    this.client = connectStomp(wsUrl, `/${via}`, user);
   }
   async publish(group: string, command: PublishCommand): Promise<number> {
     const client = await this.client;

@@ -24,9 +24,12 @@ export interface TestClient {
   close(): Promise<void>;
 }
 
+/** The transports a test publishes through. */
+export type PublishVia = 'http' | 'websocket' | 'stomp' | 'stomp-relay';
+
 /** A client that publishes over one transport. */
 export interface Publisher {
-  readonly via: 'http' | 'websocket' | 'stomp';
+  readonly via: PublishVia;
   publish(group: string, command: PublishCommand): Promise<number>;
   close(): Promise<void>;
 }

@@ -4,19 +4,33 @@ import type {} from '@fastify/websocket'; // route option types (wsHandler)
 import { userQuerySchema } from '../../src/domain/schemas.js';
 import { HubError } from '../../src/domain/errors.js';
 import { encodeFrame } from './codec.js';
-import { StompSession, canonicalDestinations, type StompDestinations } from './session.js';
+import { StompSession, canonicalDestinations, type StompDestinations, type StreamSource } from './session.js';
 import { checkLivenessEvery } from '../ws-liveness.js';
 import { upgradeReleaser } from '../ws-upgrade.js';
 
 /** Most headers a frame may carry (the spec sets no limit; a hostile client could send 10,000). */
 const MAX_HEADERS = 100;
 
+/** What distinguishes the relay endpoint from the built-in one. */
+export interface StompEndpointOptions {
+  /** The metric and publish-source label. */
+  transport: 'stomp' | 'stomp-relay';
+  /** Where SUBSCRIBE streams come from (default the Hub). */
+  subscriptions?: StreamSource;
+}
+
 /**
  * Registers a STOMP-over-WebSocket endpoint at `path` with a destination mapping. `/stomp` uses the
  * canonical destinations; the compatibility plugin registers `/location` with the Spring app's.
+ * @returns the endpoint's open sessions (the relay fails them when its broker is lost)
  */
-export function registerStompEndpoint(app: FastifyInstance, path: string, destinations: StompDestinations): void {
-  const metrics = app.metrics.transport('stomp');
+export function registerStompEndpoint(
+  app: FastifyInstance,
+  path: string,
+  destinations: StompDestinations,
+  endpoint: StompEndpointOptions = { transport: 'stomp' },
+): ReadonlySet<StompSession> {
+  const metrics = app.metrics.transport(endpoint.transport);
   const sessions = new Set<StompSession>();
   const options = {
     maxFrameBytes: app.config.maxBodyBytes + 1024,
@@ -25,6 +39,8 @@ export function registerStompEndpoint(app: FastifyInstance, path: string, destin
     heartbeatMs: app.config.stompHeartbeatMs,
     maxSubscriptions: app.config.maxSubscriptionsPerConnection,
     publishLimiter: app.publishLimiter,
+    transport: endpoint.transport,
+    subscriptions: endpoint.subscriptions,
   };
 
   const release = upgradeReleaser(app.log);
@@ -63,6 +79,7 @@ export function registerStompEndpoint(app: FastifyInstance, path: string, destin
       });
     },
   });
+  return sessions;
 }
 
 function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {

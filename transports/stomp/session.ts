@@ -1,8 +1,8 @@
 import type { WebSocket } from 'ws';
 import type { Socket } from 'node:net';
 import { HubError, toHubError, type ErrorCode } from '../../src/domain/errors.js';
-import type { EncodedEvent, PublishCommand } from '../../src/domain/events.js';
-import type { Hub, Subscriber, Subscription } from '../../src/domain/hub.js';
+import type { EncodedEvent, PublishCommand, TransportName } from '../../src/domain/events.js';
+import type { Hub, Subscriber } from '../../src/domain/hub.js';
 import { checkGroup, parseCursor, parsePublishCommand } from '../../src/domain/validate.js';
 import type { TransportMetrics } from '../../src/metrics.js';
 import { corkForTurn } from '../../src/protocol/cork.js';
@@ -43,6 +43,27 @@ export interface StompSessionOptions {
   heartbeatMs: number;
   maxSubscriptions: number;
   publishLimiter: PublishLimiter;
+  /** The metric and publish-source label (default `stomp`). */
+  transport?: Extract<TransportName, 'stomp' | 'stomp-relay'>;
+  /** Where SUBSCRIBE streams come from (default the Hub; the relay endpoint brings the external broker's). */
+  subscriptions?: StreamSource;
+}
+
+/** A subscription's stream as the session drives it; the Hub's `Subscription` is one. */
+export interface Stream {
+  /** The group's seq when the subscription was made (the SUBSCRIBE RECEIPT's `seq`). */
+  readonly head: number;
+  /** The cursor was older than history (the loss signal). */
+  readonly truncated: boolean;
+  /** Begins delivery (replay first) once the RECEIPT is written. */
+  start(): void;
+  /** Stops delivery; safe twice. */
+  close(): void;
+}
+
+/** Opens streams for SUBSCRIBE frames: `subscriber` receives the events (see the Hub's `Subscriber`). */
+export interface StreamSource {
+  subscribe(group: string, subscriber: Subscriber & { signalTruncation: boolean }, since: number | undefined): Promise<Stream>;
 }
 
 const WS_CLOSE_ERROR = 1008;
@@ -52,12 +73,12 @@ const CLOSE_GRACE_MS = 2000;
 
 /** One SUBSCRIBE: a Hub subscriber whose MESSAGE head (subscription, destination) is encoded once. */
 class StompSubscription implements Subscriber {
-  readonly transport = 'stomp' as const;
-  subscription: Subscription | undefined = undefined;
+  subscription: Stream | undefined = undefined;
   /** The next MESSAGE carries `truncated:true` (history was cut before it). */
   signalTruncation = false;
   constructor(
     private readonly session: StompSession,
+    readonly transport: TransportName,
     readonly user: string,
     private readonly head: Buffer,
   ) {}
@@ -209,9 +230,9 @@ export class StompSession {
     if (this.subs.has(id)) throw new HubError('invalid_request', `subscription id ${id} is already in use`);
     if (this.subs.size >= this.options.maxSubscriptions) throw new HubError('invalid_request', `at most ${this.options.maxSubscriptions} subscriptions per connection`);
     const since = parseCursor(frame.headers.get('since'));
-    const subscriber = new StompSubscription(this, this.user, encodeMessageHead(id, destination, this.version!));
+    const subscriber = new StompSubscription(this, this.options.transport ?? 'stomp', this.user, encodeMessageHead(id, destination, this.version!));
     this.subs.set(id, subscriber);
-    const subscription = await this.hub.subscribe(group, subscriber, since).catch((err: unknown) => {
+    const subscription = await (this.options.subscriptions ?? this.hub).subscribe(group, subscriber, since).catch((err: unknown) => {
       this.subs.delete(id);
       throw err;
     });
@@ -247,7 +268,7 @@ export class StompSession {
     const command = this.destinations.parseSend(frame.body);
     const user = publisherOf(this.principal, command.user, this.user);
     this.options.publishLimiter.check(user, this.publishBucket);
-    const event = await this.hub.publish(group, command, user, 'stomp');
+    const event = await this.hub.publish(group, command, user, this.options.transport ?? 'stomp');
     if (receipt !== undefined) this.writeText(encodeFrame('RECEIPT', { 'receipt-id': receipt, seq: String(event.event.seq) }, '', this.version!));
   }
 
