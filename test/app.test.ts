@@ -6,6 +6,7 @@ import { ConfigError } from '../src/config.js';
 import { buildTestApp, startServer, until } from './support/server.js';
 import { openStream } from './support/raw-http.js';
 import { RawStomp, connectFrame } from './support/raw-stomp.js';
+import { freePort } from './support/redis-server.js';
 
 describe('app', () => {
   test('inject with cookies works on the cookie 1.x that package.json overrides for Node 20', async (t) => {
@@ -29,8 +30,9 @@ describe('app', () => {
     assert.deepEqual(missing.json(), { error: { code: 'not_found', message: 'no route for GET /nope' } });
   });
 
-  test('features not in this build refuse to start, naming the variable', async () => {
-    await assert.rejects(buildApp({ logLevel: 'silent', stompRelayUrl: 'stomp://127.0.0.1:61613' }), (err: unknown) => err instanceof ConfigError && err.variable === 'STOMP_RELAY_URL');
+  test('an unreachable STOMP relay broker refuses start-up, naming the variable', async () => {
+    const port = await freePort();
+    await assert.rejects(buildApp({ logLevel: 'silent', stompRelayUrl: `stomp://127.0.0.1:${port}` }), (err: unknown) => err instanceof ConfigError && err.variable === 'STOMP_RELAY_URL');
   });
 
   test('MAX_CONNECTIONS: a socket past the limit gets 503 too_many_connections, whatever it asks', async (t) => {

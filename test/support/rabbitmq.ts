@@ -2,7 +2,7 @@
 // -detached`) when it is not running and the plugin enabled when it is off. Tests never stop it — other
 // suites share it — they kill its connections instead, and use group names unique to the run.
 import { execFile } from 'node:child_process';
-import { connect } from 'node:net';
+import { Socket, connect } from 'node:net';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -52,7 +52,22 @@ async function prepare(): Promise<string | false> {
 /** A reason to skip the relay tests (RabbitMQ not installed), else false once STOMP answers on 61613. */
 export const noRabbitStomp: string | false = await prepare();
 
-/** Closes every client connection of the broker (a fault without stopping RabbitMQ itself). */
-export async function closeAllRabbitConnections(): Promise<void> {
-  await run('rabbitmqctl', ['close_all_connections', 'test: relay fault'], { timeout: 30_000 });
+/**
+ * Closes this process's STOMP connections from the broker's side, as `rabbitmqctl close_all_connections`
+ * would, but only ours: suites running in parallel share the broker. RabbitMQ 3.x lists STOMP sessions
+ * apart from AMQP connections (`close_connection` cannot name them), so this closes each session's
+ * direct connection by its name (`<client ip:port> -> <server ip:port>`).
+ * @returns how many were closed
+ */
+export async function closeOurRabbitConnections(): Promise<number> {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  const sockets = handles.filter((h): h is Socket => h instanceof Socket && h.remotePort === 61613);
+  let closed = 0;
+  for (const socket of sockets) {
+    const name = `${socket.localAddress}:${socket.localPort} -> ${socket.remoteAddress}:${socket.remotePort}`;
+    const expr = `length([amqp_connection:close(P) || P <- rabbit_direct:list(), {dictionary, D} <- [erlang:process_info(P, dictionary)], proplists:get_value(process_name, D) =:= {amqp_gen_connection, <<"${name}">>}]).`;
+    const { stdout } = await run('rabbitmqctl', ['eval', expr], { timeout: 30_000 });
+    closed += Number(stdout.trim()) || 0;
+  }
+  return closed;
 }

@@ -98,24 +98,31 @@ export class StompBrokerConnection implements RelayBroker {
   }
 
   /**
-   * Connects and waits for the broker's CONNECTED.
-   * @throws Error when the broker does not answer within `timeoutMs` (the client is stopped)
+   * Connects and waits for the broker's CONNECTED; from then on, losses are recovered with back-off.
+   * @throws Error when the first attempt is refused or not answered within `timeoutMs` (the client is stopped)
    */
   static async connect(options: BrokerConnectionOptions): Promise<StompBrokerConnection> {
     const connection = new StompBrokerConnection(options);
     const client = connection.client;
+    const { onConnect, onStompError, onWebSocketClose } = client;
+    const restore = () => Object.assign(client, { onConnect, onStompError, onWebSocketClose });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        restore();
         void client.deactivate();
-        reject(new Error(`no STOMP CONNECTED from ${new URL(options.url).host} within ${options.timeoutMs} ms`));
-      }, options.timeoutMs);
-      const onConnect = client.onConnect;
+        reject(new Error(`${new URL(options.url).host}: ${why}`));
+      };
+      const timer = setTimeout(() => fail(`no STOMP CONNECTED within ${options.timeoutMs} ms`), options.timeoutMs);
       client.onConnect = (frame) => {
         clearTimeout(timer);
-        client.onConnect = onConnect;
+        restore();
         onConnect(frame);
         resolve();
       };
+      // At boot a refused connection or a refused login is a configuration error, not a fault to ride out.
+      client.onStompError = (frame) => fail(`the broker refused the connection: ${frame.headers.message ?? ''}`);
+      client.onWebSocketClose = () => fail('connection refused or closed before CONNECTED');
       client.activate();
     });
     return connection;
