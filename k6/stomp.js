@@ -5,6 +5,8 @@
 // spent; a setTimeout closes the socket if the server does not answer, so no VU hangs.
 // k6/websockets ignores its `protocols` argument, so no subprotocol is offered; the server accepts
 // none and negotiates the version from `accept-version`.
+// STOMP_ENDPOINT=/stomp-relay targets the relay endpoint (the server runs with STOMP_RELAY_URL); its
+// metrics and tags are then labelled `stomp-relay`.
 import { OPEN, WebSocket } from './lib/websocket.js';
 import { clearTimeout, setTimeout } from 'k6/timers';
 import { groupFor, optionsFor, readConfig, userFor } from './lib/config.js';
@@ -14,7 +16,9 @@ import { recorderFor } from './lib/metrics.js';
 import { startPublisher } from './lib/schedule.js';
 import { StompDecoder, buildFrame, utf8Decode } from './lib/stomp-frame.js';
 
-const TRANSPORT = 'stomp';
+const ENDPOINT = __ENV.STOMP_ENDPOINT || '/stomp';
+if (ENDPOINT !== '/stomp' && ENDPOINT !== '/stomp-relay') throw new Error(`STOMP_ENDPOINT must be /stomp or /stomp-relay, got ${ENDPOINT}`);
+const TRANSPORT = ENDPOINT === '/stomp-relay' ? 'stomp-relay' : 'stomp';
 const SUB_ID = 'sub-0';
 const BYE = 'bye';
 
@@ -60,7 +64,7 @@ export function stompSession(groupPrefix) {
 
   const t0 = Date.now();
   const decoder = new StompDecoder();
-  const ws = new WebSocket(`${cfg.wsUrl}/stomp?user=${user}`, null, { tags: tagsFor(TRANSPORT, '/stomp') });
+  const ws = new WebSocket(`${cfg.wsUrl}${ENDPOINT}?user=${user}`, null, { tags: tagsFor(TRANSPORT, ENDPOINT) });
   // Should the server send binary frames, take bytes rather than Blobs (decoded below).
   ws.binaryType = 'arraybuffer';
   /** @type {{ stop(): void } | undefined} */

@@ -3,19 +3,22 @@ import assert from 'node:assert/strict';
 import { TRANSPORTS } from '../src/domain/events.js';
 import { openClient, openPublisher } from './clients/index.js';
 import { metricValue, startServer, until } from './support/server.js';
+import { RELAY_URL, RUN_ID, noRabbitStomp } from './support/rabbitmq.js';
 
 // Exact per-transport accounting: what the server counts is what the clients received.
 
 describe('metrics count the real events on every transport', () => {
   for (const transport of TRANSPORTS) {
-    test(`${transport}: N events to M subscribers raise rt_events_delivered_total by N*M; gauges return to zero`, async (t) => {
-      const { baseUrl, app } = await startServer(t);
+    const relay = transport === 'stomp-relay';
+    test(`${transport}: N events to M subscribers raise rt_events_delivered_total by N*M; gauges return to zero`, { skip: relay && noRabbitStomp }, async (t) => {
+      const { baseUrl, app } = await startServer(t, relay ? { stompRelayUrl: RELAY_URL } : {});
+      const group = relay ? `acct-${RUN_ID}` : 'acct'; // the relay broker's topics are shared between test runs
       const M = 3;
       const N = 7;
       const clients = await Promise.all(Array.from({ length: M }, () => openClient(transport, baseUrl)));
-      for (const client of clients) await client.subscribe('acct');
+      for (const client of clients) await client.subscribe(group);
       const publisher = openPublisher('http', baseUrl);
-      for (let i = 0; i < N; i++) await publisher.publish('acct', { type: i % 2 ? 'chat' : 'location', ...(i % 2 ? { text: 'x' } : { lat: 1, lng: 1 }) } as never);
+      for (let i = 0; i < N; i++) await publisher.publish(group, { type: i % 2 ? 'chat' : 'location', ...(i % 2 ? { text: 'x' } : { lat: 1, lng: 1 }) } as never);
       for (const client of clients) await client.waitForCount(N);
       await Promise.all(clients.map((c) => c.close()));
 

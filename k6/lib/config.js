@@ -4,6 +4,8 @@
 
 /** The closed transport union, used verbatim as the `transport` tag. */
 export const TRANSPORTS = ['short-polling', 'long-polling', 'sse', 'websocket', 'stomp'];
+/** STOMP relayed through an external broker (`stomp.js` with STOMP_ENDPOINT=/stomp-relay); not in compare.js. */
+export const RELAY_TRANSPORT = 'stomp-relay';
 
 /** Extra time a VU gets after its stage ends: a session's own budget plus closing handshakes. */
 const GRACE_MS = 10000;
@@ -206,7 +208,7 @@ export function optionsFor(cfg, transports, opts = {}) {
   // longest a last session plus its closing can take.
   const slotMs = cfg.runMs + cfg.sessionMs + GRACE_MS;
   transports.forEach((tr, i) => {
-    if (TRANSPORTS.indexOf(tr) < 0) throw new Error(`unknown transport ${tr}`);
+    if (TRANSPORTS.indexOf(tr) < 0 && tr !== RELAY_TRANSPORT) throw new Error(`unknown transport ${tr}`);
     scenarios[tr.replace('-', '_')] = scenarioFor(cfg, tr, {
       exec: opts.execs ? opts.execs[tr] : undefined,
       groupPrefix: opts.separateGroups ? `${cfg.groupPrefix}${tr}-` : undefined,
