@@ -39,6 +39,8 @@ export interface BenchArgs {
   pollClients?: number;
   /** Extra server configuration, `--server-env NAME=value` (repeatable). */
   serverEnv: Record<string, string>;
+  /** `--sample-process NAME`: also sample this process (e.g. `beam.smp`, the relay's RabbitMQ) from /proc. */
+  sampleProcess?: string;
   /** Repeat each transport run this many times and report medians (`room` only). */
   repeat: number;
   /** Server broker (`--broker`, default memory); `redis` starts a redis-server per run unless `--redis-url`. */
@@ -87,6 +89,8 @@ scenarios: ${SCENARIOS.join(', ')}, all
   --attacks LIST        hostile: comma-separated subset of the attacks (default: all)
   --floor               room: interleave each run with the same run on the floor server (bench/floors/)
                         and report overhead over floor = product CPU s/1k ÷ floor CPU s/1k
+  --sample-process NAME also report CPU and RSS of the process named NAME in /proc (e.g. beam.smp)
+                        stomp-relay needs --server-env STOMP_RELAY_URL=stomp://guest:guest@127.0.0.1:61613
   --profile             write a server CPU profile per run (node --cpu-prof) and summarize it
   --quiet               no per-second progress
 `;
@@ -109,7 +113,7 @@ function ratio(flag: string, raw: string | undefined): number {
 export function parseArgs(argv: readonly string[]): BenchArgs {
   const args: BenchArgs = {
     scenario: '',
-    transports: [...TRANSPORTS],
+    transports: TRANSPORTS.filter((t) => t !== 'stomp-relay'), // the relay needs a broker: named explicitly
     sweep: false,
     workers: 2,
     profile: false,
@@ -193,6 +197,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         args.serverEnv[m[1]!] = m[2]!;
         break;
       }
+      case '--sample-process': args.sampleProcess = value(); break;
       case '--help':
       case '-h':
         throw new UsageError(USAGE);
@@ -204,6 +209,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   }
   if (!args.scenario) throw new UsageError(USAGE);
   checkInstances(args, workersGiven);
+  if (args.transports.includes('stomp-relay') && !args.url && !args.serverEnv.STOMP_RELAY_URL) {
+    throw new UsageError('--transports stomp-relay needs --server-env STOMP_RELAY_URL=stomp://user:pass@host:61613');
+  }
   if (args.scenario !== 'all' && !(SCENARIOS as readonly string[]).includes(args.scenario)) {
     throw new UsageError(`unknown scenario '${args.scenario}'; choose from ${SCENARIOS.join(', ')}, all`);
   }

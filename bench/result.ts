@@ -18,6 +18,8 @@ export interface ResultOptions {
   rssBaselineBytes?: number;
   /** RSS while the connections were held. */
   rssHeldBytes?: number;
+  /** The `--sample-process` RSS before any client connected, and while they were held. */
+  coProcessRss?: { baselineBytes: number; heldBytes: number };
   checks?: Check[];
   extra?: Record<string, unknown>;
   /** Publishes made outside the workers (e.g. the main thread's probes), for the agreement. */
@@ -64,6 +66,19 @@ export function buildResult(phase: Phase, merged: MergedResult, options: ResultO
     bytesPerDelivery: counters.delivered > 0 ? counters.bytesSent / counters.delivered : null,
     counters,
   };
+  if (before.coProcess && after.coProcess) {
+    const co = after.coProcess.cpuSeconds - before.coProcess.cpuSeconds;
+    const rss = options.coProcessRss;
+    server.coProcess = {
+      name: phase.ctx.args.sampleProcess ?? '',
+      pid: undefined,
+      cpuSeconds: co,
+      cpuSecondsPer1kDeliveries: counters.delivered > 0 ? (co / counters.delivered) * 1000 : null,
+      rssBeforeBytes: rss?.baselineBytes ?? before.coProcess.rssBytes,
+      rssAfterBytes: after.coProcess.rssBytes,
+      rssPerConnectionBytes: rss && options.connectionsHeld ? (rss.heldBytes - rss.baselineBytes) / options.connectionsHeld : null,
+    };
+  }
 
   let polling: PollingReport | null = null;
   if (POLLING.includes(phase.transport)) {

@@ -62,6 +62,16 @@ export async function procSample(pid: number): Promise<ProcSample> {
   return { at: Date.now(), cpuSeconds, rssBytes, fds };
 }
 
+/** The pid of the first process whose /proc comm is `name` (e.g. `beam.smp`), or undefined. */
+export async function findPid(name: string): Promise<number | undefined> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const comm = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
+    if (comm.trim() === name) return Number(entry);
+  }
+  return undefined;
+}
+
 /** A server somebody else runs (`--url`): everything comes from its /metrics. */
 export class RemoteServer implements ServerTarget {
   readonly host: string;

@@ -62,6 +62,20 @@ export interface ServerReport {
   fdsAfter: number | null;
   bytesPerDelivery: number | null;
   counters: TransportCounters;
+  /** The `--sample-process` process over the same window (e.g. RabbitMQ behind stomp-relay). */
+  coProcess?: CoProcessReport;
+}
+
+/** CPU and RSS of a process beside the server (read from /proc), per the server's deliveries. */
+export interface CoProcessReport {
+  name: string;
+  pid: number | undefined;
+  cpuSeconds: number;
+  cpuSecondsPer1kDeliveries: number | null;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  /** (RSS held - RSS before connecting) / connections, where the scenario says so. */
+  rssPerConnectionBytes: number | null;
 }
 
 /** Polling-only figures. */

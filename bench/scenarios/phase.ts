@@ -9,7 +9,7 @@ import type { WorkerPool } from '../pool.js';
 import { Progress } from '../progress.js';
 import type { TimelinePoint } from '../report/model.js';
 import type { MetricsSnapshot } from '../server-metrics.js';
-import type { ProcSample, ServerTarget } from '../server-process.js';
+import { findPid, procSample, type ProcSample, type ServerTarget } from '../server-process.js';
 import type { PartSample } from '../server-group.js';
 
 /** What every scenario gets from the CLI. */
@@ -40,6 +40,8 @@ export interface Mark {
   ownCpu: number;
   /** Each instance and Redis on its own, when the target has several processes. */
   parts?: PartSample[];
+  /** The `--sample-process` process (e.g. RabbitMQ behind the relay), when asked for and found. */
+  coProcess?: ProcSample;
 }
 
 /** Options of the client specs a phase makes. */
@@ -109,8 +111,15 @@ export class Phase {
 
   /** Reads CPU, RSS and the metrics now. */
   async mark(): Promise<Mark> {
-    const [sample, metrics, parts] = await Promise.all([this.server.sample(), this.server.metrics(), this.server.parts?.()]);
-    return { at: Date.now(), sample, metrics, ownCpu: ownCpuSeconds(), ...(parts ? { parts } : {}) };
+    const name = this.ctx.args.sampleProcess;
+    const coPid = name ? await findPid(name) : undefined;
+    const [sample, metrics, parts, coProcess] = await Promise.all([
+      this.server.sample(),
+      this.server.metrics(),
+      this.server.parts?.(),
+      coPid ? procSample(coPid) : undefined,
+    ]);
+    return { at: Date.now(), sample, metrics, ownCpu: ownCpuSeconds(), ...(parts ? { parts } : {}), ...(coProcess ? { coProcess } : {}) };
   }
 
   /** Begins the measured window. */

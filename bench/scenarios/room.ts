@@ -46,9 +46,11 @@ export function offeredPerSecond(p: RoomParams): number {
 /** One room run on one transport (a fresh server). */
 export async function roomRun(phase: Phase, p: RoomParams): Promise<TransportResult> {
   const specs = phase.specs(p.clients, { role: 'subscriber', groups: p.groups, pollIntervalMs: p.pollIntervalMs, longPollTimeoutMs: 25_000 });
+  const baseline = await phase.mark(); // before any client: RSS per connection for the server (and --sample-process)
   const opened = await phase.open(specs);
   if (opened.opened === 0) throw new Error(`no client could connect (${opened.failed} failed)`);
   await phase.startWindow();
+  const held = phase.before!;
   // A warm-up (JIT, socket buffers) at full load: counted in the accounting and CPU like the rest,
   // but latency percentiles restart after it so they describe the steady state.
   const warmupMs = Math.round(Math.min(2000, p.durationS * 200));
@@ -65,6 +67,10 @@ export async function roomRun(phase: Phase, p: RoomParams): Promise<TransportRes
   const result = buildResult(phase, merged, {
     parameters: { ...p },
     activeSeconds: (warmupMs + durationMs) / 1000,
+    connectionsHeld: opened.opened,
+    rssBaselineBytes: baseline.sample.rssBytes,
+    rssHeldBytes: held.sample.rssBytes,
+    ...(baseline.coProcess && held.coProcess ? { coProcessRss: { baselineBytes: baseline.coProcess.rssBytes, heldBytes: held.coProcess.rssBytes } } : {}),
     extra: { warmupMs, offeredDeliveriesPerSecond: offeredPerSecond(p), drainMs: drain.waitedMs, drainComplete: drain.complete },
   });
   const a = result.accounting;

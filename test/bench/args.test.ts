@@ -7,7 +7,7 @@ import { TRANSPORTS } from '../../src/domain/events.js';
 test('a scenario alone takes every transport and no overrides', () => {
   const a = parseArgs(['room']);
   assert.equal(a.scenario, 'room');
-  assert.deepEqual(a.transports, [...TRANSPORTS]);
+  assert.deepEqual(a.transports, TRANSPORTS.filter((t) => t !== 'stomp-relay'), 'the relay runs only when asked for');
   assert.equal(a.clients, undefined);
   assert.equal(a.sweep, false);
   assert.equal(a.boundP99, 250);
@@ -37,6 +37,8 @@ test('refusals name the problem', () => {
   assert.throws(() => parseArgs(['nope']), /unknown scenario 'nope'/);
   assert.throws(() => parseArgs(['room', 'soak']), /one scenario at a time/);
   assert.throws(() => parseArgs(['room', '--transports', 'carrier-pigeon']), /unknown carrier-pigeon/);
+  assert.throws(() => parseArgs(['room', '--transports', 'stomp-relay']), /STOMP_RELAY_URL/);
+  assert.equal(parseArgs(['room', '--transports', 'stomp-relay', '--server-env', 'STOMP_RELAY_URL=stomp://h:1', '--sample-process', 'beam.smp']).sampleProcess, 'beam.smp');
   assert.throws(() => parseArgs(['room', '--clients', '0']), /--clients needs an integer >= 1/);
   assert.throws(() => parseArgs(['room', '--bound-delivery', '2']), /\(0, 1\]/);
   assert.throws(() => parseArgs(['room', '--what']), /unknown option --what/);
