@@ -41,6 +41,8 @@ export interface BenchArgs {
   serverEnv: Record<string, string>;
   /** `--sample-process NAME`: also sample this process (e.g. `beam.smp`, the relay's RabbitMQ) from /proc. */
   sampleProcess?: string;
+  /** `--relay-url URL`: STOMP_RELAY_URL for the stomp-relay runs only (the other runs stay relay-free). */
+  relayUrl?: string;
   /** Repeat each transport run this many times and report medians (`room` only). */
   repeat: number;
   /** Server broker (`--broker`, default memory); `redis` starts a redis-server per run unless `--redis-url`. */
@@ -90,7 +92,8 @@ scenarios: ${SCENARIOS.join(', ')}, all
   --floor               room: interleave each run with the same run on the floor server (bench/floors/)
                         and report overhead over floor = product CPU s/1k ÷ floor CPU s/1k
   --sample-process NAME also report CPU and RSS of the process named NAME in /proc (e.g. beam.smp)
-                        stomp-relay needs --server-env STOMP_RELAY_URL=stomp://guest:guest@127.0.0.1:61613
+  --relay-url URL       STOMP_RELAY_URL of the stomp-relay runs only, e.g. stomp://guest:guest@127.0.0.1:61613
+                        (--server-env STOMP_RELAY_URL=... turns the relay on for every run instead)
   --profile             write a server CPU profile per run (node --cpu-prof) and summarize it
   --quiet               no per-second progress
 `;
@@ -198,6 +201,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       }
       case '--sample-process': args.sampleProcess = value(); break;
+      case '--relay-url': args.relayUrl = value(); break;
       case '--help':
       case '-h':
         throw new UsageError(USAGE);
@@ -209,8 +213,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   }
   if (!args.scenario) throw new UsageError(USAGE);
   checkInstances(args, workersGiven);
-  if (args.transports.includes('stomp-relay') && !args.url && !args.serverEnv.STOMP_RELAY_URL) {
-    throw new UsageError('--transports stomp-relay needs --server-env STOMP_RELAY_URL=stomp://user:pass@host:61613');
+  if (args.transports.includes('stomp-relay') && !args.url && !args.relayUrl && !args.serverEnv.STOMP_RELAY_URL) {
+    throw new UsageError('--transports stomp-relay needs --relay-url stomp://user:pass@host:61613 (or --server-env STOMP_RELAY_URL=...)');
   }
   if (args.scenario !== 'all' && !(SCENARIOS as readonly string[]).includes(args.scenario)) {
     throw new UsageError(`unknown scenario '${args.scenario}'; choose from ${SCENARIOS.join(', ')}, all`);

@@ -26,7 +26,8 @@ export async function runTransport(
   let server: ServerTarget | undefined;
   let result: TransportResult;
   try {
-    server = await ctx.startServer(serverEnv, name, floor);
+    const relay: Record<string, string> = transport === 'stomp-relay' && ctx.args.relayUrl ? { STOMP_RELAY_URL: ctx.args.relayUrl } : {};
+    server = await ctx.startServer({ ...serverEnv, ...relay }, name, floor);
     const shown = [transport, floor ? 'floor' : '', label ?? ''].filter(Boolean).join(' ');
     const phase = new Phase(ctx, scenario, transport, server, `${scenario} ${shown}`);
     // With several instances, load worker i connects to instance i % N (clients are split by worker).

@@ -38,7 +38,7 @@ test('refusals name the problem', () => {
   assert.throws(() => parseArgs(['room', 'soak']), /one scenario at a time/);
   assert.throws(() => parseArgs(['room', '--transports', 'carrier-pigeon']), /unknown carrier-pigeon/);
   assert.throws(() => parseArgs(['room', '--transports', 'stomp-relay']), /STOMP_RELAY_URL/);
-  assert.equal(parseArgs(['room', '--transports', 'stomp-relay', '--server-env', 'STOMP_RELAY_URL=stomp://h:1', '--sample-process', 'beam.smp']).sampleProcess, 'beam.smp');
+  assert.equal(parseArgs(['room', '--transports', 'stomp-relay', '--relay-url', 'stomp://h:1', '--sample-process', 'beam.smp']).sampleProcess, 'beam.smp');
   assert.throws(() => parseArgs(['room', '--clients', '0']), /--clients needs an integer >= 1/);
   assert.throws(() => parseArgs(['room', '--bound-delivery', '2']), /\(0, 1\]/);
   assert.throws(() => parseArgs(['room', '--what']), /unknown option --what/);
