@@ -52,6 +52,26 @@ describe('StompBrokerConnection (RabbitMQ STOMP)', { skip: noRabbitStomp }, () =
     sub.unsubscribe();
   });
 
+  test('unsent bytes over the bound: the publish is dropped and counted, not queued', async (t) => {
+    const dropped: string[] = [];
+    const connection = await StompBrokerConnection.connect({ url: RELAY_URL, heartbeatMs: 0, maxPendingBytes: 0, timeoutMs: 5000, observer: { publishDropped: (r) => dropped.push(r) } });
+    t.after(() => connection.close());
+    const big = (seq: number) => EncodedEvent.of({ seq, group: `bp-${RUN_ID}`, type: 'chat', user: 'u', at: Date.now(), data: { text: 'x'.repeat(1000) } });
+    // In one tick, until the kernel's socket buffer (~30 MB on loopback here) is full and bytes wait in the process.
+    for (let seq = 1; seq <= 100_000 && dropped.length === 0; seq++) connection.publish(big(seq));
+    assert.ok(dropped.length > 0 && dropped.every((r) => r === 'broker_backpressure'), `${dropped.length} dropped`);
+  });
+
+  test('heart-beats flow both ways: idle for many periods, the connection stays up', async (t) => {
+    const connection = await StompBrokerConnection.connect({ url: RELAY_URL, heartbeatMs: 200, maxPendingBytes: 1 << 20, timeoutMs: 5000 });
+    t.after(() => connection.close());
+    let downs = 0;
+    connection.onDown(() => downs++);
+    await new Promise((r) => setTimeout(r, 1500)); // a side that stopped beating would be cut after 2-3 periods
+    assert.equal(downs, 0);
+    assert.equal(connection.connected, true);
+  });
+
   test('a refused login at start-up is an error, not a retry loop', async () => {
     await assert.rejects(
       StompBrokerConnection.connect({ url: RELAY_URL.replace('guest:guest', 'guest:wrong'), heartbeatMs: 0, maxPendingBytes: 1024, timeoutMs: 5000 }),
