@@ -3,11 +3,16 @@
 // instance; then Redis is killed and restarted under open streams.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TRANSPORTS, type PublishCommand } from '../../src/domain/events.js';
+import { TRANSPORTS as ALL_TRANSPORTS, type PublishCommand } from '../../src/domain/events.js';
 import { openClient, openPublisher, type Publisher, type TestClient } from '../clients/index.js';
 import { noRedisServer, startRedis, type OwnRedis } from '../support/redis-server.js';
 import { uniqueGroup } from '../broker/contract.js';
 import { metric, startInstances, type Instance } from './instances.js';
+import { RELAY_URL, noRabbitStomp } from '../support/rabbitmq.js';
+
+// stomp-relay runs where RabbitMQ's STOMP plugin is available (every instance relays through it).
+const TRANSPORTS = noRabbitStomp ? ALL_TRANSPORTS.filter((t) => t !== 'stomp-relay') : ALL_TRANSPORTS;
+const RELAY: Record<string, string> = noRabbitStomp ? {} : { STOMP_RELAY_URL: RELAY_URL };
 
 const cleanup: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -19,7 +24,7 @@ let instances: Instance[] = [];
 if (!noRedisServer) {
   redis = await startRedis({ persistent: true }); // the fault test restarts it; its data must survive
   cleanup.push(() => redis.stop());
-  instances = await startInstances(3, redis.url);
+  instances = await startInstances(3, redis.url, RELAY);
   cleanup.push(() => Promise.all(instances.map((i) => i.stop())));
 }
 

@@ -27,9 +27,7 @@ export interface BrokerConnectionOptions {
 export interface BrokerConnectionObserver {
   /** An accepted event was not published to the broker. */
   publishDropped?(reason: 'broker_unavailable' | 'broker_backpressure'): void;
-  /** A message arrived from the broker `seconds` after our accept time. */
-  deliveryLag?(seconds: number): void;
-  /** The connection came up (`first` false: a reconnect) or went down. */
+  /** The connection came up or went down, and why. */
   state?(up: boolean, detail: string): void;
 }
 
@@ -150,12 +148,7 @@ export class StompBrokerConnection implements RelayBroker {
       (message) => {
         const seq = Number(message.headers.seq);
         if (!Number.isSafeInteger(seq) || seq < 1) return; // not one of ours: the relay only forwards seq'd events
-        const body = message.body;
-        if (this.observer.deliveryLag) {
-          const at = /"at":(\d+)/.exec(body);
-          if (at) this.observer.deliveryLag(Math.max(0, Date.now() - Number(at[1])) / 1000);
-        }
-        onMessage(seq, body);
+        onMessage(seq, message.body);
       },
       { receipt },
     );

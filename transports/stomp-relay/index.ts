@@ -23,7 +23,8 @@ const WS_CLOSE_TRY_LATER = 1013;
  * reconnect and resubscribe with `since`, and the cursor finds what was published meanwhile.
  */
 export default async function stompRelay(app: FastifyInstance, options: StompRelayOptions): Promise<void> {
-  const events = new RelayEventCache();
+  const lag = app.metrics.brokerDeliveryLag('rabbitmq');
+  const events = new RelayEventCache((event) => lag(Math.max(0, Date.now() - event.event.at) / 1000));
   const deps = { broker: options.broker, read: (group: string, since: number | undefined) => app.hub.read(group, since), events, maxHeld: options.maxHeld ?? app.config.historySize };
   const subscriptions: StreamSource = { subscribe: (group, subscriber, since) => RelayStream.open(group, subscriber, since, deps) };
   const sessions = registerStompEndpoint(app, '/stomp-relay', canonicalDestinations, { transport: 'stomp-relay', subscriptions });

@@ -44,6 +44,10 @@ describe('stomp-relay endpoint', { skip: noRabbitStomp }, () => {
     assert.equal(await metricValue(app, 'rt_events_published_total', { transport: 'stomp-relay' }), 1);
     assert.equal(await metricValue(app, 'rt_events_delivered_total', { transport: 'stomp-relay' }), 2);
     assert.equal(await metricValue(app, 'rt_connections', { transport: 'stomp-relay' }), 1);
+    const lag = (await app.metrics.registry.getSingleMetric('rt_broker_delivery_lag_seconds')!.get()).values.find(
+      (v) => (v as { metricName?: string }).metricName === 'rt_broker_delivery_lag_seconds_count' && v.labels.broker === 'rabbitmq',
+    );
+    assert.equal(lag?.value, 2, 'one broker lag observation per event');
   });
 
   test('/stomp keeps working in-process beside the relay, and the relay is only at /stomp-relay', async (t) => {
