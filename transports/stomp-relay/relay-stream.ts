@@ -62,7 +62,8 @@ export class RelayStream {
   truncated = false;
   private state: 'pending' | 'live' | 'closed' = 'pending';
   private lastSeq = 0;
-  private replay: EncodedEvent[] = [];
+  /** History after `since`, delivered by `start()`. */
+  replay: EncodedEvent[] = [];
   /** Broker messages held while pending or while a gap is being filled; undefined when neither. */
   private held: EncodedEvent[] | undefined = [];
   /** Messages were dropped from `held` (over its bound): read history again before going live. */

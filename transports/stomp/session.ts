@@ -55,6 +55,8 @@ export interface Stream {
   readonly head: number;
   /** The cursor was older than history (the loss signal). */
   readonly truncated: boolean;
+  /** The events `start()` will replay (bounded by HISTORY_SIZE). */
+  readonly replay: readonly EncodedEvent[];
   /** Begins delivery (replay first) once the RECEIPT is written. */
   start(): void;
   /** Stops delivery; safe twice. */
