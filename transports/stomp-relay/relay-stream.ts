@@ -134,15 +134,22 @@ export class RelayStream {
 
   private accept(event: EncodedEvent, replay: boolean): void {
     const seq = event.event.seq;
-    if (seq === 1 && this.lastSeq > 1) this.lastSeq = 0; // the group was evicted and started over
-    if (seq <= this.lastSeq) return; // already delivered (replay or history fill)
+    if (seq <= this.lastSeq) {
+      // Already delivered (replay, history fill, or a late copy from another instance). A 1 may also mean
+      // the group was evicted and started over: history decides, never the broker's order.
+      if (seq === 1 && this.lastSeq > 1) {
+        this.held = [];
+        this.fill();
+      }
+      return;
+    }
     if (seq === this.lastSeq + 1) return this.forward(event, replay);
     this.held = [event];
     this.fill();
   }
 
   private forward(event: EncodedEvent, replay: boolean): void {
-    if (event.event.seq <= this.lastSeq && !(event.event.seq === 1 && this.lastSeq > 1)) return;
+    if (event.event.seq <= this.lastSeq) return;
     this.lastSeq = event.event.seq;
     this.sink.deliver(event, replay);
   }
@@ -169,7 +176,10 @@ export class RelayStream {
         this.filling = false;
         if (this.state !== 'live') return;
         if (history.truncated && history.head >= from) this.sink.signalTruncation = true;
-        if (history.head < from) this.lastSeq = 0; // the group restarted while we were behind
+        if (history.head < from) {
+          this.lastSeq = 0; // the group restarted while we were behind: read it from its start
+          return this.fill();
+        }
         for (const event of history.events) this.forward(event, true);
         this.drainHeld();
       },

@@ -83,6 +83,35 @@ describe('RelayStream', () => {
     assert.deepEqual(f.seqs(), [3, 4, 5, 6, 7]);
   });
 
+  test('events relayed out of order by several instances: a late 1 is a duplicate, not a restart', async () => {
+    const f = fixture(0);
+    const stream = await RelayStream.open(G, f.sink, undefined, f.deps);
+    stream.start();
+    f.state.head = 2;
+    f.push(2); // instance B's event reached the broker before instance A's
+    await settle();
+    f.push(1);
+    await settle();
+    f.push(3);
+    f.state.head = 3;
+    await settle();
+    assert.deepEqual(f.seqs(), [1, 2, 3]);
+  });
+
+  test('a group that really started over (history head below the cursor) restarts the stream', async () => {
+    const f = fixture(5);
+    const stream = await RelayStream.open(G, f.sink, 5, f.deps);
+    stream.start();
+    f.state.head = 1; // evicted and restarted elsewhere
+    f.push(1);
+    await settle();
+    await settle();
+    assert.deepEqual(f.seqs(), [1], 'history confirmed the restart');
+    f.state.head = 2;
+    f.push(2);
+    assert.deepEqual(f.seqs(), [1, 2]);
+  });
+
   test('a gap older than history carries the truncated signal on the next message', async () => {
     const f = fixture(1, 3);
     const stream = await RelayStream.open(G, f.sink, 1, f.deps);
