@@ -13,7 +13,7 @@ import { skipNotice } from '../support/skip-notice.js';
 
 const missing = skipNotice(browserMissing() ?? false);
 
-const TRANSPORTS: TransportName[] = ['websocket', 'stomp', 'sse', 'long-polling', 'short-polling'];
+const TRANSPORTS: Exclude<TransportName, 'stomp-relay'>[] = ['websocket', 'stomp', 'sse', 'long-polling', 'short-polling'];
 const WAIT = { timeout: 20_000 };
 
 describe('demo page in Chromium', { skip: missing }, () => {
