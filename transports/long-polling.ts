@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { longPollQuerySchema, groupParamsSchema } from '../src/domain/schemas.js';
-import type { EncodedEvent } from '../src/domain/events.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EncodedEvent, HistoryRead } from '../src/domain/events.js';
 import type { Subscriber, Subscription } from '../src/domain/hub.js';
 import type { TransportMetrics } from '../src/metrics.js';
 import { HubError } from '../src/domain/errors.js';
@@ -151,6 +152,16 @@ export interface LongPollOptions {
 }
 
 /**
+ * How long to hold a history answer: until LONGPOLL_BATCH_MS after the first event it owes was accepted
+ * (0 when that has passed, the answer is already full or cut, or there is no linger).
+ */
+export function historyHoldMs(read: HistoryRead, lingerMs: number, maxEvents: number, now: number): number {
+  if (lingerMs <= 0 || read.truncated || read.events.length === 0 || read.events.length >= maxEvents) return 0;
+  const hold = read.events[0]!.event.at + lingerMs - now;
+  return hold > 0 ? Math.min(hold, lingerMs) : 0;
+}
+
+/**
  * Long polling as a reusable piece (the compatibility aliases use it too): a cursor with events after
  * it is answered from history at once (no subscription); otherwise the poll waits, and is answered
  * with every event after its cursor (up to POLL_MAX_EVENTS) LONGPOLL_BATCH_MS after the first one,
@@ -172,8 +183,15 @@ export function createLongPoller(app: FastifyInstance) {
     const { group, since } = options;
     if (since !== undefined) {
       // A re-ask whose events already exist is a short poll: no slot, no subscription, a shared body.
-      const read = await app.hub.read(group, since);
+      let read = await app.hub.read(group, since);
       if (read.events.length > 0 || read.truncated) {
+        // Events younger than the linger are held for the rest of it, as a woken waiter's are, so a busy
+        // group's re-asks (events that came during the round trip) also carry several events each.
+        const holdMs = options.nextOnly ? 0 : historyHoldMs(read, longpollBatchMs, pollMaxEvents, Date.now());
+        if (holdMs > 0) {
+          await sleep(holdMs);
+          read = await app.hub.read(group, since);
+        }
         accountPoll(poller.metrics, capEvents(read.events, pollMaxEvents), false);
         return reply.type('application/json; charset=utf-8').send(bodies.body(group, since, read));
       }

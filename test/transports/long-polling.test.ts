@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { buildTestApp, startServer, metricValue, until } from '../support/server.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
+import { historyHoldMs } from '../../transports/long-polling.js';
 
 async function post(baseUrl: string, group: string, text = 'x'): Promise<number> {
   const res = await fetch(`${baseUrl}/groups/${group}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'chat', text }) });
@@ -171,6 +172,31 @@ describe('long polling', () => {
     assert.deepEqual([body.events.map((e) => e.seq), body.next], [[1, 2, 3], 3]);
     assert.ok(answeredAt - firstAt >= 299, `answered ${answeredAt - firstAt} ms after the first event`);
     assert.ok(answeredAt - firstAt < 10_000, `answered ${answeredAt - firstAt} ms after the first event`);
+  });
+
+  test('a re-ask owed only fresh events is held for the rest of the linger, still without a subscription', async (t) => {
+    const app = await buildTestApp(t, { longpollBatchMs: 300 });
+    await publishBurst(app, 'g', 1);
+    const firstAt = performance.now();
+    const subscribe = t.mock.method(app.hub, 'subscribe');
+    const pending = app.inject({ url: '/longpoll/groups/g?since=0&timeout=30000' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await publishBurst(app, 'g', 2);
+    const body = (await pending).json() as { events: { seq: number }[]; next: number };
+    const answeredAfter = performance.now() - firstAt;
+    assert.deepEqual([body.events.map((e) => e.seq), body.next], [[1, 2, 3], 3]);
+    assert.ok(answeredAfter >= 250, `answered ${answeredAfter} ms after the first event`);
+    assert.equal(subscribe.mock.callCount(), 0);
+  });
+
+  test('historyHoldMs: the rest of the linger after the first owed event, else 0', () => {
+    const read = (at: number[], truncated = false) => ({ events: at.map((t) => ({ event: { at: t } })), next: at.length, truncated }) as never;
+    assert.equal(historyHoldMs(read([1000, 1010]), 50, 1000, 1020), 30);
+    assert.equal(historyHoldMs(read([1000]), 50, 1000, 1060), 0, 'the linger has passed');
+    assert.equal(historyHoldMs(read([1000]), 0, 1000, 1000), 0, 'no linger');
+    assert.equal(historyHoldMs(read([1000], true), 50, 1000, 1000), 0, 'a cut answer goes at once');
+    assert.equal(historyHoldMs(read([1000, 1001]), 50, 2, 1001), 0, 'a full answer goes at once');
+    assert.equal(historyHoldMs(read([5000]), 50, 1000, 1000), 50, 'a clock ahead is held no longer than the linger');
   });
 
   test('shutdown answers a lingering waiter with the events it holds', async () => {
