@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
+# Usage: bash bench/tools/wrk-short-poll-ab.sh (needs wrk: apt-get install -y wrk).
 # floor (9811) vs product (9812), interleaved 3x, wrk on CPU 1, servers on CPU 0; CPU per request from /proc
-cd /work/main
+cd "$(dirname "$0")/../.."
 PORT=9811 taskset -c 0 node --import tsx bench/floors/main.ts > /tmp/floor.log 2>&1 & FP=$!
 PORT=9812 LOG_LEVEL=warn taskset -c 0 node --import tsx src/main.ts > /tmp/prod.log 2>&1 & PP=$!
 sleep 4
