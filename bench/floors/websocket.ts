@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { corkForTick, type FloorLog } from './log.js';
-import { textFrameHeader } from './ws-frame.js';
+// The frame header is a pure codec: the floor shares the product's rather than keeping a copy.
+import { wsTextFrameHeader as textFrameHeader } from '../../src/protocol/ws-codec.js';
 
 /** A subscribed connection: the ws object (for replies) and its raw socket (for event frames). */
 interface Peer {
