@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Cluster, Redis, type ChainableCommander, type RedisOptions, type Result } from 'ioredis';
+import { Cluster, Redis, type ChainableCommander, type Result } from 'ioredis';
 import { ConfigError } from '../config.js';
 import { HubError } from '../domain/errors.js';
 import type { TransportName } from '../domain/events.js';
 import type { BrokerObserver } from './broker.js';
 import { PresenceCounts, entryKey, toEntries, type Presence, type PresenceEntry } from './presence.js';
 import { PRESENCE_ADD_SCRIPT, PRESENCE_READ_SCRIPT, presenceKey } from './redis-scripts.js';
+import { clusterNodeOptions, redisConnectionOptions } from './redis-options.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -83,26 +84,13 @@ export class RedisPresence implements Presence {
     this.prefix = options.keyPrefix ?? 'rt';
     // A re-joined entry keeps the expiry of its last renewal: it must outlive the delay plus a period.
     this.leaveDelayMs = Math.min(1000, Math.floor((options.leaseMs - options.renewMs) / 2));
-    const base: RedisOptions = {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 2000,
-      connectTimeout: 5000,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-    };
+    const base = redisConnectionOptions(options.commandTimeoutMs);
     if (options.cluster) {
-      const url = new URL(options.url);
       this.redis = new Cluster([options.url], {
         lazyConnect: true,
         enableOfflineQueue: false,
         clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-        redisOptions: {
-          ...base,
-          username: decodeURIComponent(url.username) || undefined,
-          password: decodeURIComponent(url.password) || undefined,
-          tls: url.protocol === 'rediss:' ? {} : undefined,
-        },
+        redisOptions: clusterNodeOptions(options.url, base),
       });
     } else {
       this.redis = new Redis(options.url, { ...base, connectionName: 'rt-presence' });

@@ -1,9 +1,10 @@
-import { Cluster, Redis, type RedisOptions, type Result } from 'ioredis';
+import { Cluster, Redis, type Result } from 'ioredis';
 import { ConfigError } from '../config.js';
 import { HubError } from '../domain/errors.js';
 import { EncodedEvent, type EventDraft, type HistoryRead, type RtEvent } from '../domain/events.js';
 import { SNAPSHOT_CHAT_SIZE, type Broker, type BrokerHandler, type BrokerObserver, type BrokerOptions, type ResyncHandler } from './broker.js';
 import { PUBLISH_SCRIPT, READ_SCRIPT, SNAPSHOT_SCRIPT, TOUCH_SCRIPT, groupKeys, type GroupKeys } from './redis-scripts.js';
+import { clusterNodeOptions, redisConnectionOptions } from './redis-options.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -65,30 +66,14 @@ export class RedisBroker implements Broker {
 
   private constructor(private readonly options: RedisBrokerOptions) {
     this.prefix = options.keyPrefix ?? 'rt';
-    const url = new URL(options.url);
-    // No offline queue and no resend: while Redis is away a command fails at once (broker_unavailable)
-    // instead of hanging, and a publish whose reply was lost is never replayed as a second event.
-    const base: RedisOptions = {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 2000,
-      connectTimeout: 5000,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-    };
+    const base = redisConnectionOptions(options.commandTimeoutMs);
     if (options.cluster) {
       const cluster = new Cluster([options.url], {
         lazyConnect: true,
         enableOfflineQueue: false,
         shardedSubscribers: true,
         clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-        redisOptions: {
-          ...base,
-          username: decodeURIComponent(url.username) || undefined,
-          password: decodeURIComponent(url.password) || undefined,
-          tls: url.protocol === 'rediss:' ? {} : undefined,
-        },
+        redisOptions: clusterNodeOptions(options.url, base),
       });
       this.cmd = this.sub = cluster;
       cluster.on('smessage', (_channel: string, json: string) => this.onMessage(json));
