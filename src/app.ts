@@ -14,7 +14,7 @@ import { setFlushWindow } from './protocol/cork.js';
 import { hubPlugin } from './hub-plugin.js';
 import { errorsPlugin } from './errors-plugin.js';
 import { authPlugin } from './auth-plugin.js';
-import { httpGuardPlugin, TIMEOUT_CHECK_MS } from './http-guard.js';
+import { guardedServerFactory, httpGuardPlugin, TIMEOUT_CHECK_MS } from './http-guard.js';
 import { chooseStompSubprotocol } from '../transports/stomp/codec.js';
 import httpApi from '../transports/http-api.js';
 import shortPolling from '../transports/short-polling.js';
@@ -129,6 +129,7 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
     bodyLimit: config.maxBodyBytes,
     requestTimeout: config.requestTimeoutMs,
     http: { connectionsCheckingInterval: TIMEOUT_CHECK_MS },
+    serverFactory: guardedServerFactory,
     forceCloseConnections: true,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },

@@ -1,26 +1,115 @@
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
+import { createServer, ServerResponse, type IncomingMessage, type Server, type ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import { ConnectionLimiter } from './connection-limiter.js';
 import { HubError, errorBody } from './domain/errors.js';
 
-/** What one TCP socket holds: requests in flight and answer bytes not yet on the wire. */
+/** The socket bounds every request on a socket is held to (one object per server). */
+interface Limits {
+  maxPipelinedRequests: number;
+  maxBufferedBytes: number;
+  cut(socket: Socket, reason: 'pipeline_limit' | 'slow_consumer'): void;
+}
+
+/** What one TCP socket holds: requests in flight and answer bytes not yet handed to it. */
 interface SocketLoad {
-  ip: string;
+  limits: Limits;
   inFlight: number;
   queued: number;
+  /** The socket's bytesWritten when its last response was done (the next one's bytes start there). */
+  bytesAtLastResponse: number;
+}
+
+/** Counts the wire bytes of the responses it is set on (a route's transport). */
+export interface ResponseBytesSink {
+  sent(bytes: number): void;
 }
 
 const kLoad = Symbol('socketLoad');
 const kQueued = Symbol('answerBytes');
+const kBytes = Symbol('bytesSink');
+const kGuardable = Symbol('guardable');
 type Guarded = Socket & { [kLoad]?: SocketLoad };
-type Counted = { [kLoad]?: SocketLoad; [kQueued]?: number };
+type Guardable = Server & { [kGuardable]?: true };
 
-/** A response's end gives back its place and its bytes (one shared listener: no closure per request). */
-function released(this: Counted): void {
-  const load = this[kLoad]!;
-  load.inFlight--;
-  load.queued -= this[kQueued] ?? 0;
+function byteLengthOf(chunk: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk);
+  return chunk instanceof Uint8Array ? chunk.length : 0;
+}
+
+/**
+ * The server's ServerResponse: a response takes its socket's place in flight when made and gives it
+ * back, with its queued bytes, when done; its wire bytes (status line and headers included) go to the
+ * route's sink. Overriding `end` and `detachSocket` (which Node calls once a response is done, before
+ * the next pipelined one gets the socket) costs no listener, closure or hook per request — those cost
+ * measurably on the short-polling route (docs/benchmarks.md).
+ */
+class GuardedResponse extends ServerResponse {
+  [kQueued] = 0;
+  [kBytes]: ResponseBytesSink | undefined = undefined;
+
+  override end(chunk?: unknown, encoding?: unknown, callback?: unknown): this {
+    const socket = this.req.socket as Guarded | null;
+    const load = socket?.[kLoad];
+    if (load !== undefined && chunk != null && !socket!.destroyed) {
+      const bytes = byteLengthOf(chunk);
+      // One answer alone always fits, however large (POLL_MAX_EVENTS bounds it); queued ones may not.
+      if (load.queued > 0 && load.queued + bytes > load.limits.maxBufferedBytes) load.limits.cut(socket!, 'slow_consumer');
+      else {
+        load.queued += bytes;
+        this[kQueued] = bytes;
+      }
+    }
+    return super.end(chunk as string, encoding as BufferEncoding, callback as () => void);
+  }
+
+  override detachSocket(socket: Socket): void {
+    const load = (socket as Guarded)[kLoad];
+    if (load !== undefined) {
+      load.inFlight--;
+      load.queued -= this[kQueued];
+      const written = socket.bytesWritten;
+      this[kBytes]?.sent(written - load.bytesAtLastResponse);
+      load.bytesAtLastResponse = written;
+    }
+    super.detachSocket(socket);
+  }
+}
+
+/**
+ * Charges this response's wire bytes to a transport. Call from the route handler (or a wrapper set at
+ * route registration), not from a hook: see GuardedResponse.
+ */
+export function countBytesOf(response: ServerResponse, sink: ResponseBytesSink): void {
+  if (response instanceof GuardedResponse) response[kBytes] = sink;
+}
+
+/**
+ * Fastify's `serverFactory`: Node's HTTP server with GuardedResponse, whose request handler refuses
+ * what a cut socket or a socket past MAX_PIPELINED_REQUESTS still had parsed (requests parsed from one
+ * read arrive together: once the socket is cut, build nothing for them). Sets what Fastify sets on
+ * the servers it makes itself.
+ */
+export function guardedServerFactory(
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+  options: FastifyServerOptions,
+): Server {
+  const server = createServer({ ...(options as { http?: ServerOptions }).http, ServerResponse: GuardedResponse as typeof ServerResponse }, (request, response) => {
+    const socket = request.socket as Guarded;
+    const load = socket[kLoad];
+    if (load !== undefined) {
+      if (socket.destroyed) return;
+      if (++load.inFlight > load.limits.maxPipelinedRequests) return load.limits.cut(socket, 'pipeline_limit');
+    }
+    handler(request, response);
+  });
+  if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+  if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+  server.setTimeout(options.connectionTimeout ?? 0);
+  if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+  (server as Guardable)[kGuardable] = true;
+  return server;
 }
 
 /** How long a refused socket may still read before it is destroyed (so its client can read the 503). */
@@ -31,11 +120,6 @@ export const TIMEOUT_CHECK_MS = 1000;
 function refusal(err: HubError): string {
   const body = JSON.stringify(errorBody(err));
   return `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
-}
-
-function answerBytes(payload: unknown): number {
-  if (typeof payload === 'string') return Buffer.byteLength(payload);
-  return Buffer.isBuffer(payload) ? payload.length : 0;
 }
 
 declare module 'fastify' {
@@ -54,6 +138,7 @@ declare module 'fastify' {
  * - a socket whose queued answers (pipelined answers not yet flushed) would pass MAX_BUFFERED_BYTES is
  *   closed (`slow_consumer`). One answer alone always fits, however large (POLL_MAX_EVENTS bounds it).
  * `rt_connections` stays what it was (streams and waiting long-polls); sockets are `rt_http_sockets`.
+ * The per-request part lives in the server itself: Fastify must be built with `guardedServerFactory`.
  */
 export const httpGuardPlugin = fp(
   async (app: FastifyInstance) => {
@@ -63,6 +148,7 @@ export const httpGuardPlugin = fp(
     app.metrics.watchHttpSockets(() => sockets.count);
 
     const server = app.server;
+    if (!(server as Guardable)[kGuardable]) throw new Error('httpGuardPlugin needs a Fastify built with serverFactory: guardedServerFactory');
     // Node enforces requestTimeout on a body only when headersTimeout is no longer than it.
     server.requestTimeout = requestTimeoutMs;
     server.headersTimeout = requestTimeoutMs;
@@ -70,6 +156,14 @@ export const httpGuardPlugin = fp(
       if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') app.metrics.httpSocketClosed('request_timeout');
     });
 
+    const limits: Limits = {
+      maxPipelinedRequests,
+      maxBufferedBytes,
+      cut(socket, reason) {
+        app.metrics.httpSocketClosed(reason);
+        socket.destroy();
+      },
+    };
     server.on('connection', (socket: Guarded) => {
       const ip = socket.remoteAddress ?? '';
       try {
@@ -81,42 +175,8 @@ export const httpGuardPlugin = fp(
         socket.end(refusal(err as HubError));
         return;
       }
-      socket[kLoad] = { ip, inFlight: 0, queued: 0 };
+      socket[kLoad] = { limits, inFlight: 0, queued: 0, bytesAtLastResponse: 0 };
       socket.once('close', () => sockets.release(ip));
-    });
-
-    const cut = (socket: Socket, reason: 'pipeline_limit' | 'slow_consumer') => {
-      app.metrics.httpSocketClosed(reason);
-      socket.destroy();
-    };
-
-    app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-      const socket = request.raw.socket as Guarded | null;
-      const load = socket?.[kLoad];
-      if (load === undefined) return done(); // app.inject, or a refused socket Node still parses
-      // Requests parsed from one read arrive together: once the socket is cut, build nothing for them.
-      if (socket!.destroyed) return reply.hijack(), done();
-      if (++load.inFlight > maxPipelinedRequests) {
-        cut(socket!, 'pipeline_limit');
-        return reply.hijack(), done();
-      }
-      (reply.raw as Counted)[kLoad] = load;
-      reply.raw.once('close', released);
-      done();
-    });
-
-    app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
-      const socket = request.raw.socket as Guarded | null;
-      const load = socket?.[kLoad];
-      if (load !== undefined && !socket!.destroyed) {
-        const bytes = answerBytes(payload);
-        if (load.queued > 0 && load.queued + bytes > maxBufferedBytes) cut(socket!, 'slow_consumer');
-        else {
-          load.queued += bytes;
-          (reply.raw as Counted)[kQueued] = bytes;
-        }
-      }
-      done(null, payload);
     });
   },
   { name: 'realtime-arena-http-guard', fastify: '5.x', dependencies: ['realtime-arena-metrics'] },

@@ -1,27 +1,22 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { countBytesOf } from '../src/http-guard.js';
 import type { Socket } from 'node:net';
 import type { TokenBucket } from '../src/rate-limiter.js';
 import type { EncodedEvent } from '../src/domain/events.js';
 import type { TransportMetrics } from '../src/metrics.js';
 
-const kBytesAtStart = Symbol('bytesAtStart');
-type WithStart = { [kBytesAtStart]?: number };
-
 /**
- * Counts the wire bytes of every response of this (encapsulated) plugin, status line and headers
- * included, as the difference in the socket's `bytesWritten` across the request.
+ * Counts the wire bytes of every response of the routes this (encapsulated) plugin registers after
+ * the call, status line and headers included (src/http-guard.ts measures them on the socket). The
+ * handler is wrapped when the route is registered: no hook, closure or listener per request.
  */
 export function countResponseBytes(app: FastifyInstance, metrics: TransportMetrics): void {
-  // Callback hooks, not async ones: an async hook costs a promise and a microtask on every request.
-  app.addHook('onRequest', (request, _reply, done) => {
-    (request.raw as WithStart)[kBytesAtStart] = request.raw.socket?.bytesWritten ?? 0;
-    done();
-  });
-  app.addHook('onResponse', (request, _reply, done) => {
-    const start = (request.raw as WithStart)[kBytesAtStart];
-    const now = request.raw.socket?.bytesWritten;
-    if (start !== undefined && now !== undefined && now >= start) metrics.sent(now - start);
-    done();
+  app.addHook('onRoute', (route) => {
+    const handler = route.handler as (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown;
+    route.handler = function countingBytes(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+      countBytesOf(reply.raw, metrics);
+      return handler.call(this, request, reply);
+    };
   });
 }
 
