@@ -141,35 +141,43 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
   await app.register(hubPlugin, { hub, broker, presence, config });
   await app.register(httpGuardPlugin);
   await app.register(authPlugin, { secret: config.authSecret });
-  await app.register(websocketPlugin, {
-    // The default preClose closes every socket with no code before the transports can say why;
-    // each transport closes its own sockets with its protocol's reconnect hint in its preClose hook.
-    preClose: (done: () => void) => done(),
-    options: {
-      // The transports answer oversized messages with their own error (error op / ERROR frame); this
-      // ceiling only stops a message too big to be worth reading (ws closes with 1009).
-      maxPayload: Math.max(1024 * 1024, config.maxBodyBytes * 4),
-      perMessageDeflate: false,
-      handleProtocols: (protocols: Set<string>, request: { url?: string }) =>
-        STOMP_PATHS.has((request.url ?? '').split('?')[0]!) ? chooseStompSubprotocol(protocols) : false,
-    },
-  });
-  app.addHook('onClose', async () => {
-    for (const client of app.websocketServer.clients) client.terminate(); // anything a transport missed
-    await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
-  });
   await app.register(httpApi);
   await app.register(shortPolling);
   await app.register(longPolling);
   await app.register(sse);
-  await app.register(websocket);
-  await app.register(stomp);
-  await app.register(compat);
-  if (relay) {
-    const connection = relay;
-    await app.register(stompRelay, { broker: connection });
-    app.addHook('onClose', () => connection.close());
-  }
+  // The WebSocket endpoints in a scope of their own: @fastify/websocket adds an onRequest and an
+  // onResponse hook and a handler wrapper to every route of its scope, which the HTTP routes (the
+  // short-polling one above all) would pay on every request for nothing (the Spring compatibility
+  // routes, one of them STOMP, are not hot and stay with it). An upgrade asking for an
+  // HTTP route gets that route's HTTP answer, and errorsPlugin closes its socket after it.
+  await app.register(async (upgrades) => {
+    await upgrades.register(websocketPlugin, {
+      // The default preClose closes every socket with no code before the transports can say why;
+      // each transport closes its own sockets with its protocol's reconnect hint in its preClose hook.
+      preClose: (done: () => void) => done(),
+      options: {
+        // The transports answer oversized messages with their own error (error op / ERROR frame); this
+        // ceiling only stops a message too big to be worth reading (ws closes with 1009).
+        maxPayload: Math.max(1024 * 1024, config.maxBodyBytes * 4),
+        perMessageDeflate: false,
+        handleProtocols: (protocols: Set<string>, request: { url?: string }) =>
+          STOMP_PATHS.has((request.url ?? '').split('?')[0]!) ? chooseStompSubprotocol(protocols) : false,
+      },
+    });
+    app.decorate('websocketServer', upgrades.websocketServer); // for whoever holds the app (tests, tools)
+    upgrades.addHook('onClose', async () => {
+      for (const client of upgrades.websocketServer.clients) client.terminate(); // anything a transport missed
+      await new Promise<void>((resolve) => upgrades.websocketServer.close(() => resolve()));
+    });
+    await upgrades.register(websocket);
+    await upgrades.register(stomp);
+    await upgrades.register(compat); // the Spring app's STOMP endpoint beside its HTTP routes
+    if (relay) {
+      const connection = relay;
+      await upgrades.register(stompRelay, { broker: connection });
+      upgrades.addHook('onClose', () => connection.close());
+    }
+  });
   await app.register(pages);
   await app.register(reports, { dir: options.reportsDir });
   return app;

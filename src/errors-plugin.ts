@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { HubError, errorBody, type ErrorCode } from './domain/errors.js';
 import { codeForBodyError, describeAjvError } from './domain/validate.js';
 
@@ -44,6 +46,22 @@ export function sendError(reply: FastifyReply, err: HubError): FastifyReply {
   return reply.code(err.statusCode).send(errorBody(err));
 }
 
+function endItsSocket(this: ServerResponse): void {
+  this.socket?.end();
+}
+
+/**
+ * Ends an upgrade socket once the HTTP answer routed for it has been written. @fastify/websocket
+ * routes an upgrade synchronously with a placeholder response as the socket's HTTP message; an
+ * accepted upgrade unlinks it (transports/ws-upgrade.ts) and never finishes it.
+ */
+function closeAfterAnswer(socket: Socket & { _httpMessage?: ServerResponse | null }): void {
+  const answer = socket._httpMessage;
+  if (!answer || socket.destroyed) return;
+  if (answer.writableFinished) socket.end();
+  else answer.once('finish', endItsSocket);
+}
+
 /** One error shape for every HTTP route, including 404s and Fastify's own parse errors. */
 export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
@@ -52,13 +70,11 @@ export const errorsPlugin = fp(
       if (hubError.code === 'internal_error') request.log.error({ err }, 'unhandled error');
       return sendError(reply, hubError);
     });
-    // An upgrade refused with an HTTP answer (bad token, bad query, unknown path) leaves a socket that
-    // Node no longer tracks as an HTTP connection: close it once the answer is out, or it stays open
-    // for ever and app.close() waits on it. Accepted upgrades are hijacked and never reach onResponse.
-    app.addHook('onResponse', (request, _reply, done) => {
-      if (request.headers.upgrade) request.raw.socket?.end();
-      done();
-    });
+    // An upgrade answered over HTTP (refused: bad token, bad query, unknown path; or a route that is
+    // not a WebSocket endpoint) leaves a socket Node no longer tracks as an HTTP connection: close it
+    // once the answer is out, or it stays open for ever and app.close() waits on it. Watched from the
+    // server's upgrade event, not an onResponse hook, so that HTTP routes carry no hook for it.
+    app.server.on('upgrade', (_request: IncomingMessage, socket: Socket) => process.nextTick(closeAfterAnswer, socket));
     app.setNotFoundHandler((request, reply) =>
       sendError(reply, new HubError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`)),
     );

@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import WebSocket from 'ws';
 import { buildApp } from '../src/app.js';
 import { ConfigError } from '../src/config.js';
@@ -94,13 +95,19 @@ describe('app', () => {
     assert.equal(app.connections.count, 0);
   });
 
-  test('an upgrade refused with an HTTP error does not hold the server open on close', async (t) => {
+  test('an upgrade answered over HTTP (refused, or an HTTP route) closes its socket and does not hold the server open on close', async (t) => {
     const { wsUrl, app } = await startServer(t);
-    for (const path of ['/ws?user=bad%20user', '/no-such-path', '/stomp?user=%00']) {
+    for (const [path, expected] of [['/ws?user=bad%20user', 400], ['/no-such-path', 404], ['/stomp?user=%00', 400], ['/poll/groups/g1?since=0', 200]] as const) {
       const refused = new WebSocket(wsUrl + path);
       refused.on('error', () => {});
-      const status = await new Promise<number>((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
-      assert.ok(status === 400 || status === 404, `${path}: ${status}`);
+      const answer = await new Promise<{ status: number; closed: Promise<unknown> }>((resolve) =>
+        refused.once('unexpected-response', (request, res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, closed: once(request.socket!, 'close') });
+        }),
+      );
+      assert.equal(answer.status, expected, path);
+      await answer.closed; // the server ended the socket after its answer
     }
     const started = Date.now();
     await app.close();
