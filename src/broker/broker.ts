@@ -41,6 +41,12 @@ export interface Broker {
    */
   read(group: string, since: number | undefined): Promise<HistoryRead>;
 
+  /**
+   * Optional: `read` answered synchronously, for brokers that hold history in this process (the
+   * memory broker). Short polls use it to answer without a promise per request.
+   */
+  readNow?(group: string, since: number | undefined): HistoryRead;
+
   /** The group's snapshot state: head seq, latest location per user, last 50 chats. */
   snapshot(group: string): Promise<{ seq: number; members: RtEvent[]; chat: RtEvent[] }>;
 

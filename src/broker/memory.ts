@@ -55,6 +55,10 @@ export class MemoryBroker implements Broker {
   }
 
   async read(group: string, since: number | undefined): Promise<HistoryRead> {
+    return this.readNow(group, since);
+  }
+
+  readNow(group: string, since: number | undefined): HistoryRead {
     const log = this.groups.get(group);
     if (!log) return { events: [], head: 0, truncated: since !== undefined && since > 0 };
     this.touch(group, log);

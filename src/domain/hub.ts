@@ -165,6 +165,11 @@ export class Hub {
     return this.broker.read(group, since);
   }
 
+  /** `read` answered at once when the broker holds history in this process; undefined when it must ask. */
+  readNow(group: string, since: number | undefined): HistoryRead | undefined {
+    return this.broker.readNow?.(group, since);
+  }
+
   /**
    * Registers a subscriber on a group and reads history after `since`. Nothing is delivered until
    * the caller has answered the subscribe and calls `start()` on the returned subscription.
