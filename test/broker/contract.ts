@@ -103,15 +103,6 @@ export function brokerContract(name: string, factory: BrokerFactory): void {
       assert.deepEqual([seqs(ahead.events), ahead.head, ahead.truncated], [[1, 2, 3], 3, true]);
     });
 
-    test('readNow, where a broker has it, answers exactly what read answers', async (t) => {
-      const broker = await make({ historySize: 5 });
-      if (!broker.readNow) return t.skip('this broker reads asynchronously only');
-      const group = uniqueGroup();
-      for (let i = 0; i < 8; i++) await broker.publish(chatDraft(group, `m${i}`));
-      for (const since of [undefined, 0, 2, 3, 6, 8, 10]) assert.deepEqual(broker.readNow(group, since), await broker.read(group, since), `since ${since}`);
-      assert.deepEqual(broker.readNow(uniqueGroup(), 4), await broker.read(uniqueGroup(), 4));
-    });
-
     test('read and snapshot of a group never used', async () => {
       const broker = await make();
       const group = uniqueGroup();

@@ -26,6 +26,14 @@ describe('MemoryBroker: memory follows live groups', () => {
     assert.equal(broker.groupCount, GROUPS);
   });
 
+  test('readNow answers at once exactly what read answers', async (t) => {
+    const broker = make({ historySize: 5 });
+    t.after(() => broker.close());
+    for (let i = 0; i < 8; i++) await broker.publish(chatDraft('n', `m${i}`));
+    for (const since of [undefined, 0, 2, 3, 6, 8, 10]) assert.deepEqual(broker.readNow('n', since), await broker.read('n', since), `since ${since}`);
+    assert.deepEqual(broker.readNow('never', 4), await broker.read('never', 4));
+  });
+
   test('the ring wraps at HISTORY_SIZE once full, and reads stay in seq order', async (t) => {
     const broker = make({ historySize: 5 });
     t.after(() => broker.close());
