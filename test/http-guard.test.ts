@@ -151,4 +151,36 @@ describe('HTTP socket guard', () => {
     t.after(() => clearInterval(drip));
     await closed(trickler);
   });
+
+  test('response bytes are charged exactly, to the transport of the route that answered, pipelined or not', async (t) => {
+    const { app, baseUrl } = await startServer(t);
+    await fill(app, 'b', 3, 40);
+    const sent = (transport: string) => metricValue(app, 'rt_bytes_sent_total', { transport });
+    const before = { poll: await sent('short-polling'), longPoll: await sent('long-polling') };
+    const client = await rawSocket(portOf(baseUrl));
+    let received = '';
+    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const answers = () => received.split('HTTP/1.1 ').length - 1;
+    const poll = (since: number) => `GET /poll/groups/b?since=${since} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    client.write(poll(0));
+    await until(() => answers() === 1, 5000, 'first answer');
+    // Not charged to short polling: a publish and a snapshot on the same keep-alive socket.
+    const body = '{"type":"chat","text":"between"}';
+    client.write(`POST /groups/b/events HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+    await until(() => answers() === 2, 5000, 'publish answered');
+    const notCounted = received.length;
+    client.write('GET /groups/b/snapshot HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => answers() === 3, 5000, 'snapshot answered');
+    const notCountedEnd = received.length;
+    client.write(poll(1) + poll(2) + 'GET /longpoll/groups/b?since=0 HTTP/1.1\r\nHost: x\r\n\r\n'); // pipelined
+    await until(() => answers() === 6 && received.endsWith('}'), 5000, 'three pipelined answers');
+    const firstAnswerEnd = received.indexOf('HTTP/1.1 ', 1);
+    const longPollAt = received.lastIndexOf('HTTP/1.1 ');
+    assert.ok(firstAnswerEnd < notCounted && notCounted < notCountedEnd && notCountedEnd < longPollAt);
+    for (let i = 0; i < 100 && (await sent('long-polling')) === before.longPoll; i++) await new Promise((r) => setTimeout(r, 10));
+    const pollBytes = firstAnswerEnd + (longPollAt - notCountedEnd); // answers 1, 4 and 5
+    assert.equal((await sent('short-polling')) - before.poll, pollBytes, 'short-polling bytes are its answers exactly');
+    assert.equal((await sent('long-polling')) - before.longPoll, received.length - longPollAt, 'long-polling bytes are its answer exactly');
+    client.destroy();
+  });
 });
