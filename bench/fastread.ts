@@ -142,3 +142,119 @@ export function stompHeader(buf: Buffer, name: string): string | undefined {
   const stop = head.indexOf('\n', start);
   return head.slice(start, stop === -1 ? head.length : stop);
 }
+
+// --- The exact-shape reader: an event as our own encoder writes it, read without native calls ---
+
+/**
+ * The event last read by `readEventHead` (valid until the next call): its seq, its sentAt (NaN when
+ * the event had none) and where its group id sits in the buffer.
+ */
+export const lastEvent = { seq: 0, sentAt: NaN, groupStart: 0, groupEnd: 0 };
+
+/** How often each reader took the fast path or fell back (a fallback means the wire shape moved). */
+export const readPaths = { fast: 0, slow: 0 };
+
+const bytes = (text: string) => Uint8Array.from(Buffer.from(text, 'latin1'));
+const EV_SEQ = bytes('{"seq":');
+const EV_GROUP = bytes(',"group":"');
+const EV_TYPE = bytes(',"type":"');
+const EV_USER = bytes(',"user":"');
+const EV_AT = bytes(',"at":');
+const EV_SENT = bytes(',"sentAt":');
+const EV_DATA = bytes(',"data":');
+const WS_EVENT_HEAD = bytes('{"op":"event","event":');
+const QUOTE = 34;
+const BACKSLASH = 92;
+
+/** Whether `lit` sits at `buf[at]` (a JS loop: cheaper than a native call for a few bytes). */
+function literalAt(buf: Uint8Array, at: number, end: number, lit: Uint8Array): boolean {
+  const n = lit.length;
+  if (end - at < n) return false;
+  for (let i = 0; i < n; i++) if (buf[at + i] !== lit[i]) return false;
+  return true;
+}
+
+/** The index of the quote closing a string whose content starts at `at`; -1 on an escape or no quote. */
+function stringEnd(buf: Uint8Array, at: number, end: number): number {
+  for (let i = at; i < end; i++) {
+    const c = buf[i];
+    if (c === QUOTE) return i;
+    if (c === BACKSLASH) return -1; // ids and types never need escapes; let JSON.parse decide
+  }
+  return -1;
+}
+
+/**
+ * Reads the head of one event JSON at `buf[at]`, exactly as the server encodes it (JSON.stringify of
+ * src/domain/events.ts's RtEvent: `{"seq":N,"group":"G","type":"T","user":"U","at":A,["sentAt":S,]"data":`)
+ * into `lastEvent`, checking every key and delimiter on the way. Anything else (another key order, an
+ * escape in a string, a number form readNumber does not take) returns false: the caller then falls
+ * back to JSON.parse, so a change of the wire shape costs speed, never correctness.
+ */
+export function readEventHead(buf: Buffer, at: number, end: number): boolean {
+  if (!literalAt(buf, at, end, EV_SEQ)) return false;
+  const seq = readUint(buf, at + EV_SEQ.length, end);
+  if (seq < 0 || seq > Number.MAX_SAFE_INTEGER || !literalAt(buf, readEnd, end, EV_GROUP)) return false;
+  const groupStart = readEnd + EV_GROUP.length;
+  const groupEnd = stringEnd(buf, groupStart, end);
+  if (groupEnd < 0 || !literalAt(buf, groupEnd + 1, end, EV_TYPE)) return false;
+  const typeEnd = stringEnd(buf, groupEnd + 1 + EV_TYPE.length, end);
+  if (typeEnd < 0 || !literalAt(buf, typeEnd + 1, end, EV_USER)) return false;
+  const userEnd = stringEnd(buf, typeEnd + 1 + EV_USER.length, end);
+  if (userEnd < 0 || !literalAt(buf, userEnd + 1, end, EV_AT)) return false;
+  // `at` is not needed: skip its digits (and a fraction, should there be one) without converting.
+  let next = userEnd + 1 + EV_AT.length;
+  const atStart = next;
+  while (next < end && ((buf[next]! >= 48 && buf[next]! <= 57) || buf[next] === 46)) next++;
+  if (next === atStart) return false;
+  let sentAt = NaN;
+  if (literalAt(buf, next, end, EV_SENT)) {
+    sentAt = readNumber(buf, next + EV_SENT.length, end);
+    if (Number.isNaN(sentAt)) return false;
+    next = readEnd;
+  }
+  if (!literalAt(buf, next, end, EV_DATA)) return false;
+  lastEvent.seq = seq;
+  lastEvent.sentAt = sentAt;
+  lastEvent.groupStart = groupStart;
+  lastEvent.groupEnd = groupEnd;
+  return true;
+}
+
+/**
+ * The seq and sentAt of an event JSON the slow way (JSON.parse), for frames the fast reader declined.
+ * @returns false when `buf[from, to)` is not an event object with an integer seq
+ */
+export function parseEvent(buf: Buffer, from: number, to: number): boolean {
+  let event: { seq?: unknown; sentAt?: unknown; group?: unknown };
+  try {
+    event = JSON.parse(buf.toString('utf8', from, to));
+  } catch {
+    return false;
+  }
+  return takeParsed(event);
+}
+
+/** Fills `lastEvent` from a parsed event (group: NaN positions, since it is not in a buffer). */
+export function takeParsed(event: { seq?: unknown; sentAt?: unknown } | null | undefined): boolean {
+  if (typeof event !== 'object' || event === null || !Number.isSafeInteger(event.seq) || (event.seq as number) < 0) return false;
+  lastEvent.seq = event.seq as number;
+  lastEvent.sentAt = typeof event.sentAt === 'number' ? event.sentAt : NaN;
+  lastEvent.groupStart = lastEvent.groupEnd = -1;
+  return true;
+}
+
+/** Whether a WebSocket text frame `buf[start, end)` opens as an event op (`{"op":"event","event":`). */
+export function wsEventAt(buf: Uint8Array, start: number, end: number): boolean {
+  return literalAt(buf, start, end, WS_EVENT_HEAD);
+}
+
+/** Where the event JSON of a WebSocket event frame starts. */
+export const WS_EVENT_OFFSET = WS_EVENT_HEAD.length;
+
+/** Whether `buf[a, b)` holds exactly the bytes of `id` (a group id: short, ASCII). */
+export function bytesEqual(buf: Uint8Array, a: number, b: number, id: Uint8Array): boolean {
+  if (b - a !== id.length) return false;
+  for (let i = 0; i < id.length; i++) if (buf[a + i] !== id[i]) return false;
+  return true;
+}

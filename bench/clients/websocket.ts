@@ -1,4 +1,4 @@
-import { isWsEvent, scanOneEvent } from '../fastread.js';
+import { bytesEqual, lastEvent, readEventHead, readPaths, takeParsed, WS_EVENT_OFFSET, wsEventAt } from '../fastread.js';
 import { WsConn } from './ws-conn.js';
 import { WsBackedClient } from './ws-client.js';
 
@@ -9,9 +9,12 @@ interface Waiter {
 
 /**
  * The raw WebSocket protocol (`/ws`, JSON ops) over the bench's in-place frame reader. Event frames
- * are read with the cheap scanner; the rare other ops (subscribed, ack, error) are JSON-parsed.
+ * are read in place by the exact-shape reader (fastread.ts `readEventHead`: no string, no object);
+ * a frame it declines, and the rare other ops (subscribed, ack, error), are JSON-parsed.
  */
 export class WebSocketClient extends WsBackedClient {
+  /** The group's id as bytes: every event read is checked to be of this client's group. */
+  private readonly groupBytes = Buffer.from(this.spec.group, 'latin1');
   private readonly acks = new Map<number, Waiter>();
   private nextRef = 1;
   private subscribing: Waiter | undefined = undefined;
@@ -47,17 +50,25 @@ export class WebSocketClient extends WsBackedClient {
   }
 
   private onMessage(buf: Buffer, start: number, end: number): void {
-    if (isWsEvent(buf, start, end)) {
-      scanOneEvent(buf, this.sink, start, end);
-      return;
+    if (wsEventAt(buf, start, end) && readEventHead(buf, start + WS_EVENT_OFFSET, end)) {
+      readPaths.fast++;
+      if (!bytesEqual(buf, lastEvent.groupStart, lastEvent.groupEnd, this.groupBytes)) return this.ctx.onError(this, 'wrong_group');
+      return this.ctx.onEvent(this, lastEvent.seq, lastEvent.sentAt);
     }
-    let op: { op?: string; seq?: number; ref?: number; code?: string; truncated?: boolean };
+    let op: { op?: string; seq?: number; ref?: number; code?: string; truncated?: boolean; event?: { seq?: unknown; sentAt?: unknown; group?: unknown } };
     try {
       op = JSON.parse(buf.toString('utf8', start, end));
     } catch {
       return this.ctx.onError(this, 'bad_frame');
     }
     switch (op.op) {
+      case 'event': {
+        // The fast reader declined it (the wire shape moved): the same accounting, the slow way.
+        readPaths.slow++;
+        if (!takeParsed(op.event)) return this.ctx.onError(this, 'bad_event');
+        if (op.event!.group !== this.spec.group) return this.ctx.onError(this, 'wrong_group');
+        return this.ctx.onEvent(this, lastEvent.seq, lastEvent.sentAt);
+      }
       case 'subscribed': {
         // Synchronously: event frames in the same TCP read follow at once and need the tracker.
         this.subscribed(op.seq ?? 0, this.started);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Target } from './http-conn.js';
+import { readClock } from '../load/stats.js';
 
 /** What a connection reports to its owner. */
 export interface WsHandlers {
@@ -45,8 +46,9 @@ export class WsConn {
     return new Promise<void>((resolve, reject) => {
       let failure = 'closed';
       let head: Buffer | undefined;
-      const onChunk = (chunk: Buffer) => {
-        if (this.upgraded) return this.onData(chunk);
+      const onChunk = (buf: Buffer, n: number) => {
+        if (this.upgraded) return this.onData(buf, n);
+        const chunk = buf.subarray(0, n);
         head = head ? Buffer.concat([head, chunk]) : Buffer.from(chunk);
         const end = head.indexOf(HEAD_END);
         if (end === -1) return;
@@ -58,7 +60,7 @@ export class WsConn {
         }
         this.upgraded = true;
         resolve();
-        if (end + 4 < head.length) this.onData(head.subarray(end + 4));
+        if (end + 4 < head.length) this.onData(head.subarray(end + 4), head.length - end - 4);
       };
       const socket = net.connect({
         host: target.host,
@@ -67,7 +69,13 @@ export class WsConn {
         onread: {
           buffer: READ_BUFFER,
           callback: (n: number, buf: Uint8Array) => {
-            onChunk((buf as Buffer).subarray(0, n));
+            // One clock read per read: every event in it arrived at this moment (load/stats.ts).
+            readClock.begin();
+            try {
+              onChunk(buf as Buffer, n);
+            } finally {
+              readClock.end();
+            }
             return true;
           },
         },
@@ -138,31 +146,37 @@ export class WsConn {
     socket.write(frame);
   }
 
-  private onData(chunk: Buffer): void {
-    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = undefined;
+  /** Reads the frames in `chunk[0, length)` (the chunk may be the whole shared read buffer). */
+  private onData(chunk: Buffer, length: number): void {
+    let buf = chunk;
+    let size = length;
+    if (this.pending) {
+      buf = Buffer.concat([this.pending, chunk.subarray(0, length)]);
+      size = buf.length;
+      this.pending = undefined;
+    }
     let at = 0;
-    while (buf.length - at >= 2) {
+    while (size - at >= 2) {
       const b0 = buf[at]!;
       const b1 = buf[at + 1]!;
       let length = b1 & 0x7f;
       let head = 2;
       if (length === 126) {
-        if (buf.length - at < 4) break;
-        length = buf.readUInt16BE(at + 2);
+        if (size - at < 4) break;
+        length = (buf[at + 2]! << 8) | buf[at + 3]!;
         head = 4;
       } else if (length === 127) {
-        if (buf.length - at < 10) break;
+        if (size - at < 10) break;
         length = Number(buf.readBigUInt64BE(at + 2));
         head = 10;
       }
       if (b1 & 0x80) head += 4; // a server must not mask; tolerate it by skipping the key (payload unmasking not needed for our checks)
-      if (buf.length - at < head + length) break;
+      if (size - at < head + length) break;
       this.onFrame(b0 & 0x80, b0 & 0x0f, buf, at + head, at + head + length);
       at += head + length;
     }
     // Copied: `buf` may be the shared read buffer, overwritten by the next read of any socket.
-    if (at < buf.length) this.pending = Buffer.from(buf.subarray(at));
+    if (at < size) this.pending = Buffer.from(buf.subarray(at, size));
   }
 
   private onFrame(fin: number, opcode: number, buf: Buffer, start: number, end: number): void {

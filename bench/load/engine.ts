@@ -6,7 +6,7 @@ import type { BenchClient, ClientContext, ClientSpec } from '../clients/types.js
 import { readNext } from '../fastread.js';
 import { Histogram } from '../histogram.js';
 import type { OpenReply, ProgressReply, PublishPlan, RoleResult, Tick, WorkerInit, WorkerResult } from './protocol.js';
-import { RoleStats, sharedNow } from './stats.js';
+import { readClock, RoleStats, sharedNow } from './stats.js';
 import { PublishWheel } from './scheduler.js';
 
 const OPEN_TIMEOUT_MS = 30_000;
@@ -73,9 +73,13 @@ export class LoadEngine implements ClientContext {
     const tracker = client.tracker;
     if (tracker === undefined) return this.onError(client, 'event_before_subscribed');
     if (!tracker.observe(seq) || sentAt !== sentAt) return; // duplicate, or no sentAt (NaN)
-    const latency = this.now() - sentAt;
-    stats.latency.record(latency);
-    this.tick.latency.record(latency);
+    const at = readClock.at;
+    stats.recent.record((at === at ? at : sharedNow()) - sentAt);
+  }
+
+  /** Folds every role's recent latency into its totals and the per-second tick. */
+  private foldLatency(): void {
+    for (const stats of this.roles.values()) stats.fold(this.tick.latency);
   }
 
   onError(_client: BenchClient | undefined, code: string): void {
@@ -180,6 +184,7 @@ export class LoadEngine implements ClientContext {
 
   /** Warm-up over: latency from now on is the steady state (accounting keeps counting everything). */
   latencyReset(): void {
+    this.foldLatency(); // the warm-up's samples still count in the per-second view
     for (const stats of this.roles.values()) stats.latency.reset();
   }
 
@@ -277,6 +282,7 @@ export class LoadEngine implements ClientContext {
   private sendTick(): void {
     let connected = 0;
     for (const client of this.clients.values()) if (client.connected) connected++;
+    this.foldLatency();
     const t = this.tick;
     this.post({
       type: 'tick',
