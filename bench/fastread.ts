@@ -146,10 +146,11 @@ export function stompHeader(buf: Buffer, name: string): string | undefined {
 // --- The exact-shape reader: an event as our own encoder writes it, read without native calls ---
 
 /**
- * The event last read by `readEventHead` (valid until the next call): its seq, its sentAt (NaN when
- * the event had none) and where its group id sits in the buffer.
+ * The event last read (valid until the next read): its seq, its sentAt (NaN when the event had
+ * none) and its group: where the id sits in the buffer after `readEventHead`, the parsed id after
+ * `parseEvent` / `takeParsed` (which set the positions to -1).
  */
-export const lastEvent = { seq: 0, sentAt: NaN, groupStart: 0, groupEnd: 0 };
+export const lastEvent: { seq: number; sentAt: number; groupStart: number; groupEnd: number; group: string | undefined } = { seq: 0, sentAt: NaN, groupStart: 0, groupEnd: 0, group: undefined };
 
 /** How often each reader took the fast path or fell back (a fallback means the wire shape moved). */
 export const readPaths = { fast: 0, slow: 0 };
@@ -235,12 +236,13 @@ export function parseEvent(buf: Buffer, from: number, to: number): boolean {
   return takeParsed(event);
 }
 
-/** Fills `lastEvent` from a parsed event (group: NaN positions, since it is not in a buffer). */
-export function takeParsed(event: { seq?: unknown; sentAt?: unknown } | null | undefined): boolean {
+/** Fills `lastEvent` from a parsed event. */
+export function takeParsed(event: { seq?: unknown; sentAt?: unknown; group?: unknown } | null | undefined): boolean {
   if (typeof event !== 'object' || event === null || !Number.isSafeInteger(event.seq) || (event.seq as number) < 0) return false;
   lastEvent.seq = event.seq as number;
   lastEvent.sentAt = typeof event.sentAt === 'number' ? event.sentAt : NaN;
   lastEvent.groupStart = lastEvent.groupEnd = -1;
+  lastEvent.group = typeof event.group === 'string' ? event.group : undefined;
   return true;
 }
 
@@ -257,4 +259,46 @@ export function bytesEqual(buf: Uint8Array, a: number, b: number, id: Uint8Array
   if (b - a !== id.length) return false;
   for (let i = 0; i < id.length; i++) if (buf[a + i] !== id[i]) return false;
   return true;
+}
+
+const STOMP_MESSAGE_HEAD = bytes('MESSAGE\n');
+const STOMP_TRUNCATED_LINE = bytes('truncated:true\n');
+const NL = 10;
+
+/** Set by `stompBodyAt`: whether the MESSAGE carried the `truncated:true` header (the loss signal). */
+export const stompFrame = { truncated: false };
+
+/**
+ * Where the body of a STOMP MESSAGE `buf[start, end)` starts (after the blank line that ends its
+ * headers), reading the headers in one JS pass that also notes `truncated:true`; -1 when the frame
+ * is not a MESSAGE or its headers do not end within `maxHead` bytes.
+ */
+export function stompBodyAt(buf: Buffer, start: number, end: number, maxHead: number): number {
+  if (!literalAt(buf, start, end, STOMP_MESSAGE_HEAD)) return -1;
+  stompFrame.truncated = false;
+  const stop = Math.min(end, start + maxHead);
+  let line = start + STOMP_MESSAGE_HEAD.length;
+  for (let i = line; i < stop; i++) {
+    if (buf[i] !== NL) continue;
+    if (i === line) return i + 1; // the blank line
+    if (buf[line] === 116 /* t */ && literalAt(buf, line, i + 1, STOMP_TRUNCATED_LINE)) stompFrame.truncated = true;
+    line = i + 1;
+  }
+  return -1;
+}
+
+const SSE_DATA = bytes('data: ');
+
+/**
+ * Where the `data: ` value of an SSE event block `buf[start, end)` starts (the block is `id: N`,
+ * `event: T`, `data: JSON` lines, as the server writes it); -1 when no line of the block is `data: `.
+ */
+export function sseDataAt(buf: Buffer, start: number, end: number): number {
+  let line = start;
+  for (let i = start; i < end; i++) {
+    if (buf[i] !== NL) continue;
+    line = i + 1;
+    if (buf[line] === 100 /* d */ && literalAt(buf, line, end, SSE_DATA)) return line + SSE_DATA.length;
+  }
+  return literalAt(buf, start, end, SSE_DATA) ? start + SSE_DATA.length : -1;
 }

@@ -1,4 +1,4 @@
-import { isStompMessage, scanOneEvent, stompHeader } from '../fastread.js';
+import { bytesEqual, isStompMessage, lastEvent, parseEvent, readEventHead, readPaths, stompBodyAt, stompFrame, stompHeader } from '../fastread.js';
 import { WsConn } from './ws-conn.js';
 import { WsBackedClient } from './ws-client.js';
 
@@ -8,7 +8,6 @@ interface Waiter {
 }
 
 const SUBSCRIPTION_RECEIPT = 'sub';
-const TRUNCATED = Buffer.from('\ntruncated:true\n');
 const HEADER_SCAN = 400;
 
 /**
@@ -22,6 +21,8 @@ export class StompClient extends WsBackedClient {
   private connecting: Waiter | undefined = undefined;
   private started = 0;
   private lastSent = 0;
+  /** The group's id as bytes: every MESSAGE read is checked to be of this client's group. */
+  private readonly groupBytes = Buffer.from(this.spec.group, 'latin1');
 
   async open(): Promise<void> {
     this.started = this.ctx.now();
@@ -72,14 +73,24 @@ export class StompClient extends WsBackedClient {
   }
 
   private onFrame(buf: Buffer, start: number, end: number): void {
-    if (isStompMessage(buf, start, end)) {
-      // A `truncated:true` header marks the first replayed MESSAGE after cut history. Searched only
-      // in the frame's first bytes (the headers): a search to the end of the read would go through
-      // every later frame of the chunk, for every frame.
-      if (this.tracker && buf.subarray(start, Math.min(end, start + HEADER_SCAN)).includes(TRUNCATED)) this.tracker.markTruncated();
-      scanOneEvent(buf, this.sink, start, end);
-      return;
+    // MESSAGE: headers in one JS pass (noting a `truncated:true`, the loss signal on the first
+    // replayed MESSAGE after cut history), then the body's event head read in place; a body the
+    // exact-shape reader declines is JSON-parsed. The body ends before the frame's NUL.
+    const body = stompBodyAt(buf, start, end, HEADER_SCAN);
+    if (body >= 0) {
+      if (stompFrame.truncated) this.tracker?.markTruncated();
+      const bodyEnd = end > body && buf[end - 1] === 0 ? end - 1 : end;
+      if (readEventHead(buf, body, bodyEnd)) {
+        readPaths.fast++;
+        if (!bytesEqual(buf, lastEvent.groupStart, lastEvent.groupEnd, this.groupBytes)) return this.ctx.onError(this, 'wrong_group');
+      } else {
+        readPaths.slow++;
+        if (!parseEvent(buf, body, bodyEnd)) return this.ctx.onError(this, 'bad_event');
+        if (lastEvent.group !== this.spec.group) return this.ctx.onError(this, 'wrong_group');
+      }
+      return this.ctx.onEvent(this, lastEvent.seq, lastEvent.sentAt);
     }
+    if (isStompMessage(buf, start, end)) return this.ctx.onError(this, 'bad_frame'); // headers never ended
     if (end - start === 0 || buf[start] === 10 || buf[start] === 13) return; // heart-beat
     const data = buf.subarray(start, end);
     const command = data.toString('latin1', 0, Math.max(0, data.indexOf(10)));

@@ -66,7 +66,7 @@ export class WebSocketClient extends WsBackedClient {
         // The fast reader declined it (the wire shape moved): the same accounting, the slow way.
         readPaths.slow++;
         if (!takeParsed(op.event)) return this.ctx.onError(this, 'bad_event');
-        if (op.event!.group !== this.spec.group) return this.ctx.onError(this, 'wrong_group');
+        if (lastEvent.group !== this.spec.group) return this.ctx.onError(this, 'wrong_group');
         return this.ctx.onEvent(this, lastEvent.seq, lastEvent.sentAt);
       }
       case 'subscribed': {

@@ -63,3 +63,98 @@ test('agrees with JSON.parse on random events', () => {
     assert.ok(Math.abs(gotSent - parsed.sentAt) < 1e-6, `${gotSent} vs ${parsed.sentAt}`);
   }
 });
+
+// --- The exact-shape reader (readEventHead) against JSON.parse, and its fallbacks -------------
+
+import { lastEvent, parseEvent, readEventHead, sseDataAt, stompBodyAt, stompFrame, wsEventAt, WS_EVENT_OFFSET } from '../../bench/fastread.js';
+import { encodeEventFrame } from '../../src/protocol/ws-codec.js';
+import { EncodedEvent, type RtEvent } from '../../src/domain/events.js';
+import { encodeMessageHead, encodeMessageTail } from '../../transports/stomp/codec.js';
+
+/** An event built the way the broker builds it (seq first, then the hub's draft key order). */
+function productEvent(seq: number, sentAt: number | undefined, kind: 'chat' | 'location', user = 'u7', group = 'g1'): string {
+  const draft =
+    kind === 'location'
+      ? { group, type: 'location' as const, user, at: 1764640000123, ...(sentAt === undefined ? {} : { sentAt }), data: { lat: 37.5665, lng: 126.978, accuracy: 5 } }
+      : { group, type: 'chat' as const, user, at: 1764640000123, ...(sentAt === undefined ? {} : { sentAt }), data: { text: 'hé "quoted" \\ ok' } };
+  return EncodedEvent.of({ seq, ...draft } as RtEvent).json;
+}
+
+function fast(buf: Buffer, at = 0, end = buf.length) {
+  return readEventHead(buf, at, end) ? { seq: lastEvent.seq, sentAt: lastEvent.sentAt, group: buf.toString('latin1', lastEvent.groupStart, lastEvent.groupEnd) } : null;
+}
+
+test('readEventHead agrees with JSON.parse on the product encoder, chat and location, with and without sentAt', () => {
+  let s = 7;
+  const next = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let i = 0; i < 2000; i++) {
+    const seq = 1 + Math.floor(next() * 2 ** 40);
+    const sentAt = i % 5 === 0 ? undefined : i % 3 === 0 ? Math.floor(next() * 1e13) : performance.timeOrigin + next() * 1e6;
+    const json = productEvent(seq, sentAt, i % 2 ? 'chat' : 'location', `u${i}`, `g.${i % 7}-x_`);
+    const parsed = JSON.parse(json) as { seq: number; sentAt?: number; group: string };
+    const got = fast(Buffer.from(json));
+    assert.ok(got, json);
+    assert.equal(got.seq, parsed.seq);
+    assert.equal(got.group, parsed.group);
+    if (parsed.sentAt === undefined) assert.ok(Number.isNaN(got.sentAt));
+    else assert.ok(Math.abs(got.sentAt - parsed.sentAt) < 1e-6, `${got.sentAt} vs ${parsed.sentAt}`);
+  }
+});
+
+test('readEventHead stays inside [at, end): a frame cut short or followed by another is read only up to its end', () => {
+  const json = productEvent(12, 1764640000123.5, 'chat');
+  const two = Buffer.from(json + json.replace('"seq":12', '"seq":13'));
+  const first = Buffer.byteLength(json);
+  assert.equal(fast(two, 0, first)?.seq, 12);
+  assert.equal(fast(two, first)?.seq, 13);
+  for (const cut of [5, 20, json.indexOf('"sentAt"') + 3, json.indexOf('"data"') + 2]) {
+    assert.equal(fast(Buffer.from(json), 0, cut), null, `cut at ${cut}`);
+  }
+});
+
+test('readEventHead declines every other shape, and parseEvent then reads it right', () => {
+  const shapes = [
+    '{"group":"g1","seq":5,"type":"chat","user":"u","at":1,"sentAt":2,"data":{}}', // another key order
+    '{"seq":5,"group":"g1","type":"chat","user":"u\\"x","at":1,"sentAt":2,"data":{}}', // an escape in a string
+    '{"seq":5,"group":"g1","type":"chat","user":"u","at":1,"sentAt":-2,"data":{}}', // negative
+    '{"seq":5,"group":"g1","type":"chat","user":"u","at":1,"extra":true,"sentAt":2,"data":{}}', // an added key
+    '{"seq":5.5,"group":"g1","type":"chat","user":"u","at":1,"data":{}}', // not an integer seq
+    '{ "seq":5,"group":"g1","type":"chat","user":"u","at":1,"data":{}}', // whitespace
+  ];
+  for (const text of shapes) {
+    const buf = Buffer.from(text);
+    assert.equal(fast(buf), null, text);
+    const parsed = JSON.parse(text) as { seq: number; sentAt?: number; group: string };
+    assert.equal(parseEvent(buf, 0, buf.length), Number.isSafeInteger(parsed.seq), text);
+    if (!Number.isSafeInteger(parsed.seq)) continue;
+    assert.equal(lastEvent.seq, parsed.seq);
+    assert.equal(lastEvent.group, parsed.group);
+    assert.equal(lastEvent.sentAt, parsed.sentAt ?? NaN);
+  }
+  // Number forms JSON.stringify can write are read exactly (readNumber), not declined.
+  assert.equal(fast(Buffer.from('{"seq":5,"group":"g1","type":"chat","user":"u","at":1,"sentAt":2e+21,"data":{}}'))?.sentAt, 2e21);
+  assert.equal(parseEvent(Buffer.from('{"op":"ack"}'), 0, 12), false);
+  assert.equal(parseEvent(Buffer.from('not json'), 0, 8), false);
+});
+
+test('a WebSocket event frame, a STOMP MESSAGE body and an SSE data line are found where the product writes them', () => {
+  const json = productEvent(42, 1764640000120.25, 'chat');
+  const frame = encodeEventFrame(json);
+  assert.ok(wsEventAt(frame, 0, frame.length));
+  assert.ok(!wsEventAt(Buffer.from('{"op":"ack","ref":1,"seq":3}'), 0, 28));
+  assert.equal(fast(frame, WS_EVENT_OFFSET)?.seq, 42);
+
+  for (const truncated of [false, true]) {
+    const message = Buffer.concat([encodeMessageHead('s', '/topic/groups.g1', '1.2'), encodeMessageTail('g1', 42, json, truncated)]);
+    const body = stompBodyAt(message, 0, message.length, 400);
+    assert.equal(message.toString('utf8', body, message.length - 1), json);
+    assert.equal(stompFrame.truncated, truncated);
+    assert.equal(fast(message, body, message.length - 1)?.seq, 42);
+  }
+  assert.equal(stompBodyAt(Buffer.from('RECEIPT\nreceipt-id:sub\n\n\0'), 0, 25, 400), -1);
+  assert.equal(stompBodyAt(Buffer.from('MESSAGE\nseq:1\n'), 0, 14, 400), -1, 'headers that never end');
+
+  const block = Buffer.from(`id: 42\nevent: chat\ndata: ${json}`);
+  assert.equal(block.toString('utf8', sseDataAt(block, 0, block.length)), json);
+  assert.equal(sseDataAt(Buffer.from('id: 1\nevent: chat'), 0, 17), -1);
+});
