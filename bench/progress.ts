@@ -1,4 +1,4 @@
-import { ownCpuSeconds } from './env.js';
+import { ownCpuSeconds, ownSystemCpuSeconds } from './env.js';
 import { Histogram } from './histogram.js';
 import type { Tick } from './load/protocol.js';
 import type { WorkerPool } from './pool.js';
@@ -32,6 +32,8 @@ export class Progress {
   maxLoopDelayMs = 0;
   private ownCpuSum = 0;
   private ownCpuCount = 0;
+  /** Over the window: the generator's CPU (all, and in the kernel), events received, socket reads. */
+  private readonly cost = { cpuSeconds: 0, systemSeconds: 0, received: 0, reads: 0, lastSystem: 0 };
 
   constructor(
     private readonly pool: WorkerPool,
@@ -46,6 +48,7 @@ export class Progress {
   start(): void {
     this.startedAt = Date.now();
     this.lastOwn = { at: Date.now(), cpu: ownCpuSeconds() };
+    this.cost.lastSystem = ownSystemCpuSeconds();
     this.pool.onTick((tick) => this.ticks.push(tick));
     this.timer = setInterval(() => void this.flush(), 1000);
   }
@@ -62,6 +65,16 @@ export class Progress {
     return this.ownCpuCount ? this.ownCpuSum / this.ownCpuCount : null;
   }
 
+  /**
+   * What the load generator spent per event it received over the window: CPU µs (all threads),
+   * the kernel's share of it, and events per socket read (null before any event).
+   */
+  get loadGeneratorCost(): { cpuMicrosPerEvent: number; systemShare: number; eventsPerRead: number | null } | null {
+    const c = this.cost;
+    if (c.received === 0) return null;
+    return { cpuMicrosPerEvent: (c.cpuSeconds / c.received) * 1e6, systemShare: c.cpuSeconds > 0 ? c.systemSeconds / c.cpuSeconds : 0, eventsPerRead: c.reads > 0 ? c.received / c.reads : null };
+  }
+
   private async flush(): Promise<void> {
     if (this.busy) return; // a slow /metrics scrape must not pile up samples
     this.busy = true;
@@ -69,13 +82,14 @@ export class Progress {
       const ticks = this.ticks;
       this.ticks = [];
       const latency = new Histogram();
-      const sum = { sent: 0, accepted: 0, received: 0, polls: 0, errors: 0, connected: 0, loop: 0 };
+      const sum = { sent: 0, accepted: 0, received: 0, polls: 0, errors: 0, connected: 0, loop: 0, reads: 0 };
       for (const t of ticks) {
         sum.sent += t.sent;
         sum.accepted += t.accepted;
         sum.received += t.received;
         sum.polls += t.polls;
         sum.errors += t.errors;
+        sum.reads += t.reads;
         this.connectedByWorker.set(t.worker, t.connected);
         sum.loop = Math.max(sum.loop, t.loopDelayMs);
         latency.merge(t.latency);
@@ -92,6 +106,12 @@ export class Progress {
       const now = Date.now();
       const own = ownCpuSeconds();
       const ownPercent = ((own - this.lastOwn.cpu) / ((now - this.lastOwn.at) / 1000) / this.loadGeneratorCpus) * 100;
+      const system = ownSystemCpuSeconds();
+      this.cost.cpuSeconds += own - this.lastOwn.cpu;
+      this.cost.systemSeconds += system - this.cost.lastSystem;
+      this.cost.lastSystem = system;
+      this.cost.received += sum.received;
+      this.cost.reads += sum.reads;
       this.lastOwn = { at: now, cpu: own };
       this.ownCpuSum += ownPercent;
       this.ownCpuCount++;

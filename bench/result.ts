@@ -106,6 +106,7 @@ export function buildResult(phase: Phase, merged: MergedResult, options: ResultO
     closedConnections: options.closedConnections,
   });
   const loadCpu = phase.progress.loadGeneratorCpuPercent;
+  const cost = phase.progress.loadGeneratorCost;
   const saturated = (loadCpu ?? 0) > 90 || phase.progress.maxLoopDelayMs > 200;
 
   return {
@@ -125,7 +126,14 @@ export function buildResult(phase: Phase, merged: MergedResult, options: ResultO
     },
     polling,
     server,
-    loadGenerator: { cpuPercent: loadCpu, maxLoopDelayMs: phase.progress.maxLoopDelayMs, saturated },
+    loadGenerator: {
+      cpuPercent: loadCpu,
+      maxLoopDelayMs: phase.progress.maxLoopDelayMs,
+      saturated,
+      cpuMicrosPerEvent: cost?.cpuMicrosPerEvent ?? null,
+      systemShare: cost?.systemShare ?? null,
+      eventsPerRead: cost?.eventsPerRead ?? null,
+    },
     agreement,
     checks: [
       {

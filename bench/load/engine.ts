@@ -39,6 +39,7 @@ export class LoadEngine implements ClientContext {
   private readonly tick = { sent: 0, accepted: 0, received: 0, polls: 0, errors: 0, latency: new Histogram() };
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private readonly timers: NodeJS.Timeout[] = [];
+  private readsAtTick = readClock.reads;
 
   constructor(
     private readonly init: WorkerInit,
@@ -295,7 +296,9 @@ export class LoadEngine implements ClientContext {
       connected,
       latency: t.latency.toJSON(),
       loopDelayMs: this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e6 : 0,
+      reads: readClock.reads - this.readsAtTick,
     });
+    this.readsAtTick = readClock.reads;
     t.sent = t.accepted = t.received = t.polls = t.errors = 0;
     t.latency.reset();
     this.loopDelay.reset();

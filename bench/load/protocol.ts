@@ -107,6 +107,8 @@ export interface Tick {
   latency: HistogramData;
   /** Event-loop delay p99 of the worker over the second (ms): a busy load generator shows here. */
   loopDelayMs: number;
+  /** Streaming socket reads handled over the second (events / reads = how many events a read carried). */
+  reads: number;
 }
 
 /** Worker -> main messages. */

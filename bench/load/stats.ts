@@ -15,8 +15,11 @@ export const sharedNow = (): number => ORIGIN + performance.now();
  */
 export const readClock = {
   at: NaN,
+  /** Socket reads handled so far (the load generator's cost is mostly per read: syscall, libuv, callback). */
+  reads: 0,
   begin(): void {
     this.at = sharedNow();
+    this.reads++;
   },
   end(): void {
     this.at = NaN;

@@ -39,7 +39,11 @@ function scenarioSection(s: ScenarioReport): string {
   out.push('');
   const errors = ok(s.transports).filter((r) => Object.keys(r.errors).length);
   if (errors.length) out.push('### Client-side errors by code', '', ...errors.map((r) => `- **${r.transport}**: ${reasons(r.errors)}`), '');
-  const gen = ok(s.transports).map((r) => `${r.transport} ${r.loadGenerator.cpuPercent === null ? '-' : Math.round(r.loadGenerator.cpuPercent)} % (loop delay max ${fixed(r.loadGenerator.maxLoopDelayMs, 1)} ms${r.loadGenerator.saturated ? ', SATURATED' : ''})`);
+  const gen = ok(s.transports).map((r) => {
+    const g = r.loadGenerator;
+    const cost = g.cpuMicrosPerEvent == null ? '' : `, ${fixed(g.cpuMicrosPerEvent, 2)} µs CPU per event received (${pct(g.systemShare ?? null)} in the kernel)${g.eventsPerRead == null ? '' : `, ${fixed(g.eventsPerRead, 2)} events per socket read`}`;
+    return `${r.transport} ${g.cpuPercent === null ? '-' : Math.round(g.cpuPercent)} % (loop delay max ${fixed(g.maxLoopDelayMs, 1)} ms${g.saturated ? ', SATURATED' : ''}${cost})`;
+  });
   if (gen.length) out.push(`Load generator CPU: ${gen.join('; ')}.`, '');
   const extras = ok(s.transports).filter((r) => Object.keys(r.extra).length);
   if (extras.length) {

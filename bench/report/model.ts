@@ -107,7 +107,17 @@ export interface TransportResult {
   throughput: { deliveredPerSecond: number; acceptedPerSecond: number };
   polling: PollingReport | null;
   server: ServerReport | null;
-  loadGenerator: { cpuPercent: number | null; maxLoopDelayMs: number; saturated: boolean };
+  loadGenerator: {
+    cpuPercent: number | null;
+    maxLoopDelayMs: number;
+    saturated: boolean;
+    /** CPU µs the load generator spent per event it received (all its threads), null without events. */
+    cpuMicrosPerEvent?: number | null;
+    /** The kernel's share of that CPU (socket reads, epoll). */
+    systemShare?: number | null;
+    /** Events per streaming socket read (the generator pays per read), null for polling. */
+    eventsPerRead?: number | null;
+  };
   agreement: Agreement | null;
   checks: Check[];
   /** Scenario-specific figures (reconnect times, capacity, soak deltas, ...). */
@@ -157,6 +167,10 @@ export interface SweepStep {
   cpuSecondsPer1kDeliveries: number | null;
   serverCpuPercent: number | null;
   loadGeneratorSaturated: boolean;
+  /** The load generator over the step: CPU % of its CPUs, µs per event received, worst event-loop delay (ms). */
+  loadGeneratorCpuPercent?: number | null;
+  loadGeneratorMicrosPerEvent?: number | null;
+  loadGeneratorLoopDelayMs?: number | null;
   ok: boolean;
 }
 

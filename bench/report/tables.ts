@@ -21,8 +21,21 @@ export function headlineTable(s: ScenarioReport): Table {
 /** The steps of one transport's sweep. */
 export function sweepTable(w: SweepResult): Table {
   return tab(
-    ['N', 'offered/s', 'delivered/s', 'delivery', 'p99 ms', 'CPU s/1k', 'server CPU %', 'generator saturated', 'pass'],
-    w.steps.map((st) => [String(st.clients), int(st.offeredDeliveriesPerSecond), int(st.deliveredPerSecond), pct(st.deliveryRatio), ms(st.p99Ms), fixed(st.cpuSecondsPer1kDeliveries, 4), int(st.serverCpuPercent), st.loadGeneratorSaturated ? 'yes' : 'no', st.ok ? 'yes' : 'no']),
+    ['N', 'offered/s', 'delivered/s', 'delivery', 'p99 ms', 'CPU s/1k', 'server CPU %', 'generator CPU %', 'generator µs/event', 'generator loop delay ms', 'generator saturated', 'pass'],
+    w.steps.map((st) => [
+      String(st.clients),
+      int(st.offeredDeliveriesPerSecond),
+      int(st.deliveredPerSecond),
+      pct(st.deliveryRatio),
+      ms(st.p99Ms),
+      fixed(st.cpuSecondsPer1kDeliveries, 4),
+      int(st.serverCpuPercent),
+      int(st.loadGeneratorCpuPercent ?? null),
+      fixed(st.loadGeneratorMicrosPerEvent ?? null, 2),
+      fixed(st.loadGeneratorLoopDelayMs ?? null, 0),
+      st.loadGeneratorSaturated ? 'yes' : 'no',
+      st.ok ? 'yes' : 'no',
+    ]),
   );
 }
 

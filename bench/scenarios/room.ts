@@ -130,6 +130,9 @@ function sweepStep(r: TransportResult, p: RoomParams, bound: { deliveryRatio: nu
     cpuSecondsPer1kDeliveries: r.server?.cpuSecondsPer1kDeliveries ?? null,
     serverCpuPercent: r.server ? Math.round(r.server.cpuPercent) : null,
     loadGeneratorSaturated: r.loadGenerator.saturated,
+    loadGeneratorCpuPercent: r.loadGenerator.cpuPercent === null ? null : Math.round(r.loadGenerator.cpuPercent),
+    loadGeneratorMicrosPerEvent: r.loadGenerator.cpuMicrosPerEvent ?? null,
+    loadGeneratorLoopDelayMs: r.loadGenerator.maxLoopDelayMs,
     ok,
   };
 }
