@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { ROOT } from './server-process.js';
 
@@ -92,7 +92,25 @@ export function ownCpuSeconds(): number {
   return (usage.user + usage.system) / 1e6;
 }
 
-/** The same, of which in the kernel (socket reads and writes, epoll). */
+/**
+ * Seconds this process's threads spent runnable but waiting for a CPU (/proc/self/task/N/schedstat,
+ * second field), summed over threads; NaN where schedstat is not readable. On a shared machine this
+ * is the host's contention made visible: a generator that waits here is starved, not saturated.
+ */
+export function ownRunqueueWaitSeconds(): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      const fields = readFileSync(`/proc/self/task/${tid}/schedstat`, 'latin1').split(' ');
+      ns += Number(fields[1]);
+    }
+    return ns / 1e9;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds of this process spent in the kernel (socket reads and writes, epoll). */
 export function ownSystemCpuSeconds(): number {
   return process.cpuUsage().system / 1e6;
 }

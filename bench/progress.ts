@@ -1,4 +1,4 @@
-import { ownCpuSeconds, ownSystemCpuSeconds } from './env.js';
+import { ownCpuSeconds, ownRunqueueWaitSeconds, ownSystemCpuSeconds } from './env.js';
 import { Histogram } from './histogram.js';
 import type { Tick } from './load/protocol.js';
 import type { WorkerPool } from './pool.js';
@@ -33,7 +33,7 @@ export class Progress {
   private ownCpuSum = 0;
   private ownCpuCount = 0;
   /** Over the window: the generator's CPU (all, and in the kernel), events received, socket reads. */
-  private readonly cost = { cpuSeconds: 0, systemSeconds: 0, received: 0, reads: 0, lastSystem: 0 };
+  private readonly cost = { cpuSeconds: 0, systemSeconds: 0, received: 0, reads: 0, lastSystem: 0, waitStart: NaN, startedAt: 0 };
 
   constructor(
     private readonly pool: WorkerPool,
@@ -49,6 +49,8 @@ export class Progress {
     this.startedAt = Date.now();
     this.lastOwn = { at: Date.now(), cpu: ownCpuSeconds() };
     this.cost.lastSystem = ownSystemCpuSeconds();
+    this.cost.waitStart = ownRunqueueWaitSeconds();
+    this.cost.startedAt = Date.now();
     this.pool.onTick((tick) => this.ticks.push(tick));
     this.timer = setInterval(() => void this.flush(), 1000);
   }
@@ -69,10 +71,17 @@ export class Progress {
    * What the load generator spent per event it received over the window: CPU µs (all threads),
    * the kernel's share of it, and events per socket read (null before any event).
    */
-  get loadGeneratorCost(): { cpuMicrosPerEvent: number; systemShare: number; eventsPerRead: number | null } | null {
+  get loadGeneratorCost(): { cpuMicrosPerEvent: number; systemShare: number; eventsPerRead: number | null; runqueueWaitPercent: number | null } | null {
     const c = this.cost;
     if (c.received === 0) return null;
-    return { cpuMicrosPerEvent: (c.cpuSeconds / c.received) * 1e6, systemShare: c.cpuSeconds > 0 ? c.systemSeconds / c.cpuSeconds : 0, eventsPerRead: c.reads > 0 ? c.received / c.reads : null };
+    // Threads waiting for a CPU, as % of one CPU over the window (several threads can wait at once).
+    const wait = ((ownRunqueueWaitSeconds() - c.waitStart) / ((Date.now() - c.startedAt) / 1000)) * 100;
+    return {
+      cpuMicrosPerEvent: (c.cpuSeconds / c.received) * 1e6,
+      systemShare: c.cpuSeconds > 0 ? c.systemSeconds / c.cpuSeconds : 0,
+      eventsPerRead: c.reads > 0 ? c.received / c.reads : null,
+      runqueueWaitPercent: Number.isFinite(wait) ? wait : null,
+    };
   }
 
   private async flush(): Promise<void> {

@@ -133,6 +133,7 @@ export function buildResult(phase: Phase, merged: MergedResult, options: ResultO
       cpuMicrosPerEvent: cost?.cpuMicrosPerEvent ?? null,
       systemShare: cost?.systemShare ?? null,
       eventsPerRead: cost?.eventsPerRead ?? null,
+      runqueueWaitPercent: cost?.runqueueWaitPercent ?? null,
     },
     agreement,
     checks: [

@@ -41,7 +41,7 @@ function scenarioSection(s: ScenarioReport): string {
   if (errors.length) out.push('### Client-side errors by code', '', ...errors.map((r) => `- **${r.transport}**: ${reasons(r.errors)}`), '');
   const gen = ok(s.transports).map((r) => {
     const g = r.loadGenerator;
-    const cost = g.cpuMicrosPerEvent == null ? '' : `, ${fixed(g.cpuMicrosPerEvent, 2)} µs CPU per event received (${pct(g.systemShare ?? null)} in the kernel)${g.eventsPerRead == null ? '' : `, ${fixed(g.eventsPerRead, 2)} events per socket read`}`;
+    const cost = g.cpuMicrosPerEvent == null ? '' : `, ${fixed(g.cpuMicrosPerEvent, 2)} µs CPU per event received (${pct(g.systemShare ?? null)} in the kernel)${g.eventsPerRead == null ? '' : `, ${fixed(g.eventsPerRead, 2)} events per socket read`}${g.runqueueWaitPercent == null ? '' : `, waited for a CPU ${fixed(g.runqueueWaitPercent, 0)} % of the window`}`;
     return `${r.transport} ${g.cpuPercent === null ? '-' : Math.round(g.cpuPercent)} % (loop delay max ${fixed(g.maxLoopDelayMs, 1)} ms${g.saturated ? ', SATURATED' : ''}${cost})`;
   });
   if (gen.length) out.push(`Load generator CPU: ${gen.join('; ')}.`, '');

@@ -117,6 +117,11 @@ export interface TransportResult {
     systemShare?: number | null;
     /** Events per streaming socket read (the generator pays per read), null for polling. */
     eventsPerRead?: number | null;
+    /**
+     * Its threads' time runnable but waiting for a CPU, % of one CPU over the window (schedstat):
+     * high means the host starved it (other work on its CPU), not that it was the ceiling.
+     */
+    runqueueWaitPercent?: number | null;
   };
   agreement: Agreement | null;
   checks: Check[];
@@ -171,6 +176,8 @@ export interface SweepStep {
   loadGeneratorCpuPercent?: number | null;
   loadGeneratorMicrosPerEvent?: number | null;
   loadGeneratorLoopDelayMs?: number | null;
+  /** Its threads' wait for a CPU (% of one CPU): the host's contention, see TransportResult.loadGenerator. */
+  loadGeneratorRunqueueWaitPercent?: number | null;
   ok: boolean;
 }
 

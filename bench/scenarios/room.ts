@@ -133,6 +133,7 @@ function sweepStep(r: TransportResult, p: RoomParams, bound: { deliveryRatio: nu
     loadGeneratorCpuPercent: r.loadGenerator.cpuPercent === null ? null : Math.round(r.loadGenerator.cpuPercent),
     loadGeneratorMicrosPerEvent: r.loadGenerator.cpuMicrosPerEvent ?? null,
     loadGeneratorLoopDelayMs: r.loadGenerator.maxLoopDelayMs,
+    loadGeneratorRunqueueWaitPercent: r.loadGenerator.runqueueWaitPercent ?? null,
     ok,
   };
 }
