@@ -1,5 +1,7 @@
 /**
- * Cheap reads of `seq` and `sentAt` from event bytes, without JSON.parse.
+ * Cheap reads of `seq` and `sentAt` from event bytes, without JSON.parse. Two readers: `scanEvents`
+ * searches a body of many events (polling); `readEventHead` (below) reads one event at a known
+ * place, checking its whole head, for the streaming clients (WebSocket, STOMP, SSE).
  *
  * Every event JSON the server writes starts with `{"seq":N,` (the broker puts seq first) and carries
  * `"sentAt":X` before `"data":` (key order group, type, user, at, sentAt, data; docs/protocol.md).
@@ -91,22 +93,6 @@ export function scanEvents(buf: Buffer, sink: EventSink, from = 0, to = buf.leng
   }
 }
 
-/**
- * The one event of a WebSocket frame, SSE block or STOMP MESSAGE in `buf[from, to)`: two native
- * searches instead of scanEvents' four (it also looks for a next event and for `"data":`).
- * @returns false when there is no event
- */
-export function scanOneEvent(buf: Buffer, sink: EventSink, from = 0, to = buf.length): boolean {
-  const start = buf.indexOf(SEQ_KEY, from);
-  if (start === -1 || start >= to) return false;
-  const seq = readUint(buf, start + SEQ_KEY.length, to);
-  if (seq < 0) return false;
-  // sentAt precedes data; a match past this event's end means the event had no sentAt.
-  const sentKey = buf.indexOf(SENT_KEY, readEnd);
-  sink(seq, sentKey !== -1 && sentKey < to ? readNumber(buf, sentKey + SENT_KEY.length, to) : NaN);
-  return true;
-}
-
 /** The `"next":M` of a poll body (searched from the end, where it is); -1 when absent. */
 export function readNext(buf: Buffer): number {
   const at = buf.lastIndexOf(NEXT_KEY);
@@ -116,13 +102,6 @@ export function readNext(buf: Buffer): number {
 /** Whether a poll body carries `"truncated":true` (it sits after `next`, at the end). */
 export function hasTruncated(buf: Buffer): boolean {
   return buf.lastIndexOf(TRUNCATED_KEY) !== -1 && buf.lastIndexOf(TRUNCATED_KEY) > buf.lastIndexOf(NEXT_KEY);
-}
-
-const WS_EVENT_PREFIX = Buffer.from('{"op":"event"');
-
-/** True when a WebSocket text frame is an `event` op (the hot path); other ops are rare and JSON.parsed. */
-export function isWsEvent(buf: Buffer, start = 0, end = buf.length): boolean {
-  return end - start > WS_EVENT_PREFIX.length && buf.compare(WS_EVENT_PREFIX, 0, WS_EVENT_PREFIX.length, start, start + WS_EVENT_PREFIX.length) === 0;
 }
 
 const STOMP_MESSAGE = Buffer.from('MESSAGE\n');
