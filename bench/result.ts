@@ -56,6 +56,10 @@ export function buildResult(phase: Phase, merged: MergedResult, options: ResultO
     cpuSeconds,
     cpuPercent: (cpuSeconds / windowSeconds) * 100,
     cpuSecondsPer1kDeliveries: counters.delivered > 0 ? (cpuSeconds / counters.delivered) * 1000 : null,
+    runqueueWaitPercent:
+      before.sample.runqueueWaitSeconds !== undefined && after.sample.runqueueWaitSeconds !== undefined
+        ? ((after.sample.runqueueWaitSeconds - before.sample.runqueueWaitSeconds) / windowSeconds) * 100
+        : null,
     rssBeforeBytes: rssBefore,
     rssAfterBytes: after.sample.rssBytes,
     rssPeakBytes: Math.max(phase.progress.peakRssBytes, after.sample.rssBytes, before.sample.rssBytes),

@@ -20,6 +20,8 @@ export interface ProcSample {
   rssBytes: number;
   /** Open file descriptors (sockets included), when known. */
   fds: number | undefined;
+  /** Seconds its threads spent runnable but waiting for a CPU (schedstat; /proc only): host contention. */
+  runqueueWaitSeconds?: number;
 }
 
 /** The server under test, local child or remote. */
@@ -59,7 +61,19 @@ export async function procSample(pid: number): Promise<ProcSample> {
   const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
   const rssBytes = Number(statm.split(' ')[1]) * 4096;
   const fds = await readdir(`/proc/${pid}/fd`).then((l) => l.length, () => undefined);
-  return { at: Date.now(), cpuSeconds, rssBytes, fds };
+  const runqueueWaitSeconds = await runqueueWait(pid);
+  return { at: Date.now(), cpuSeconds, rssBytes, fds, ...(runqueueWaitSeconds === undefined ? {} : { runqueueWaitSeconds }) };
+}
+
+/** Sum over a process's threads of the second schedstat field (ns waiting on a run queue), in s. */
+async function runqueueWait(pid: number): Promise<number | undefined> {
+  try {
+    const tids = await readdir(`/proc/${pid}/task`);
+    const waits = await Promise.all(tids.map((tid) => readFile(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').then((s) => Number(s.split(' ')[1]), () => 0)));
+    return waits.reduce((a, b) => a + b, 0) / 1e9;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The pid of the first process whose /proc comm is `name` (e.g. `beam.smp`), or undefined. */

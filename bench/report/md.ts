@@ -45,6 +45,8 @@ function scenarioSection(s: ScenarioReport): string {
     return `${r.transport} ${g.cpuPercent === null ? '-' : Math.round(g.cpuPercent)} % (loop delay max ${fixed(g.maxLoopDelayMs, 1)} ms${g.saturated ? ', SATURATED' : ''}${cost})`;
   });
   if (gen.length) out.push(`Load generator CPU: ${gen.join('; ')}.`, '');
+  const waits = ok(s.transports).filter((r) => r.server?.runqueueWaitPercent != null);
+  if (waits.length) out.push(`Server threads waiting for a CPU (other work on its core): ${waits.map((r) => `${r.transport} ${fixed(r.server!.runqueueWaitPercent!, 0)} % of the window`).join('; ')}.`, '');
   const extras = ok(s.transports).filter((r) => Object.keys(r.extra).length);
   if (extras.length) {
     out.push('### Scenario figures', '');

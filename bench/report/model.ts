@@ -53,6 +53,11 @@ export interface ServerReport {
   /** CPU over wall time, 100 = one core busy. */
   cpuPercent: number;
   cpuSecondsPer1kDeliveries: number | null;
+  /**
+   * Its threads' time runnable but waiting for a CPU over the window, % of one CPU (schedstat, a
+   * local child only): other work on the server's CPU, which delays deliveries without showing as CPU.
+   */
+  runqueueWaitPercent?: number | null;
   rssBeforeBytes: number;
   rssAfterBytes: number;
   rssPeakBytes: number;
@@ -178,6 +183,8 @@ export interface SweepStep {
   loadGeneratorLoopDelayMs?: number | null;
   /** Its threads' wait for a CPU (% of one CPU): the host's contention, see TransportResult.loadGenerator. */
   loadGeneratorRunqueueWaitPercent?: number | null;
+  /** The same for the server (ServerReport.runqueueWaitPercent). */
+  serverRunqueueWaitPercent?: number | null;
   ok: boolean;
 }
 

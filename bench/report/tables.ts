@@ -21,7 +21,7 @@ export function headlineTable(s: ScenarioReport): Table {
 /** The steps of one transport's sweep. */
 export function sweepTable(w: SweepResult): Table {
   return tab(
-    ['N', 'offered/s', 'delivered/s', 'delivery', 'p99 ms', 'CPU s/1k', 'server CPU %', 'generator CPU %', 'generator µs/event', 'generator loop delay ms', 'generator waited for CPU %', 'generator saturated', 'pass'],
+    ['N', 'offered/s', 'delivered/s', 'delivery', 'p99 ms', 'CPU s/1k', 'server CPU %', 'server waited for CPU %', 'generator CPU %', 'generator µs/event', 'generator loop delay ms', 'generator waited for CPU %', 'generator saturated', 'pass'],
     w.steps.map((st) => [
       String(st.clients),
       int(st.offeredDeliveriesPerSecond),
@@ -30,6 +30,7 @@ export function sweepTable(w: SweepResult): Table {
       ms(st.p99Ms),
       fixed(st.cpuSecondsPer1kDeliveries, 4),
       int(st.serverCpuPercent),
+      fixed(st.serverRunqueueWaitPercent ?? null, 0),
       int(st.loadGeneratorCpuPercent ?? null),
       fixed(st.loadGeneratorMicrosPerEvent ?? null, 2),
       fixed(st.loadGeneratorLoopDelayMs ?? null, 0),

@@ -134,6 +134,7 @@ function sweepStep(r: TransportResult, p: RoomParams, bound: { deliveryRatio: nu
     loadGeneratorMicrosPerEvent: r.loadGenerator.cpuMicrosPerEvent ?? null,
     loadGeneratorLoopDelayMs: r.loadGenerator.maxLoopDelayMs,
     loadGeneratorRunqueueWaitPercent: r.loadGenerator.runqueueWaitPercent ?? null,
+    serverRunqueueWaitPercent: r.server?.runqueueWaitPercent ?? null,
     ok,
   };
 }
