@@ -180,6 +180,18 @@ describe('Metrics', () => {
     assert.equal(await value(metrics, name, { broker: 'memory' }, `${name}_count`), 0);
   });
 
+  test('rt_broker_delivery_lag_seconds resolves the ms around its 5 ms target (a 4 ms lag is under le=0.004, not le=0.003)', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    metrics.brokerDeliveryLag('redis')(0.004);
+    metrics.brokerDeliveryLag('redis')(0.007);
+    const name = 'rt_broker_delivery_lag_seconds';
+    const bucket = (le: number) => value(metrics, name, { broker: 'redis', le }, `${name}_bucket`);
+    assert.equal(await bucket(0.003), 0);
+    assert.equal(await bucket(0.004), 1);
+    assert.equal(await bucket(0.006), 1);
+    assert.equal(await bucket(0.0075), 2);
+  });
+
   test('labels are low-cardinality: no group or user appears', async () => {
     const metrics = new Metrics({ defaultMetrics: false });
     metrics.published(event('chat', 0), 'http');
