@@ -51,6 +51,8 @@ export interface BenchArgs {
   instances: number;
   /** An existing Redis for `--broker redis` (loopback only) instead of one started per run. */
   redisUrl?: string;
+  /** CPUs for the bench's own redis-server (`--redis-cpus`, e.g. `1`); default: the servers' CPU. */
+  redisCpus?: string;
   /** Attacks of the hostile scenario to run (default: all). */
   attacks?: string[];
   /** room: also run the floor server per transport, interleaved with the product, and report overhead over floor. */
@@ -88,6 +90,8 @@ scenarios: ${SCENARIOS.join(', ')}, all
                         load worker i connects to instance i % N, so --workers must be a multiple of N;
                         the report adds per-instance CPU/RSS, Redis CPU, broker publish and lag histograms
   --redis-url URL       use this Redis (loopback only), e.g. redis://127.0.0.1:6379
+  --redis-cpus LIST     pin the bench's own redis-server to these CPUs (taskset list, e.g. 1: beside
+                        the load generator) instead of with the servers
   --attacks LIST        hostile: comma-separated subset of the attacks (default: all)
   --floor               room: interleave each run with the same run on the floor server (bench/floors/)
                         and report overhead over floor = product CPU s/1k ÷ floor CPU s/1k
@@ -192,6 +196,12 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         args.redisUrl = url.replace('localhost', '127.0.0.1');
         break;
       }
+      case '--redis-cpus': {
+        const cpus = value() ?? '';
+        if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(cpus)) throw new UsageError(`--redis-cpus takes a CPU list such as 1 or 0-1, got '${cpus}'`);
+        args.redisCpus = cpus;
+        break;
+      }
       case '--attacks': args.attacks = (value() ?? '').split(',').map((x) => x.trim()).filter(Boolean); break;
       case '--server-env': {
         const kv = value() ?? '';
@@ -226,6 +236,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
 function checkInstances(args: BenchArgs, workersGiven: boolean): void {
   if (args.instances > 1 && args.broker !== 'redis') throw new UsageError('--instances > 1 needs --broker redis (instances share groups only through Redis)');
   if (args.redisUrl && args.broker !== 'redis') throw new UsageError('--redis-url needs --broker redis');
+  if (args.redisCpus !== undefined && (args.broker !== 'redis' || args.redisUrl)) throw new UsageError('--redis-cpus pins the redis-server the bench starts: it needs --broker redis and no --redis-url');
   if ((args.broker === 'redis' || args.instances > 1) && args.url) throw new UsageError('--broker/--instances start servers; they cannot be combined with --url');
   if (args.workers % args.instances === 0) return;
   if (workersGiven) throw new UsageError(`--workers (${args.workers}) must be a multiple of --instances (${args.instances}) so clients spread evenly`);

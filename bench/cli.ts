@@ -59,6 +59,7 @@ export async function runBench(args: BenchArgs, argv: readonly string[] = []): P
           profileDir: args.profile ? path.join(outDir, 'profiles', name) : undefined,
           instances: args.instances,
           redisUrl: args.redisUrl,
+          redisCpus: args.redisCpus,
         });
       }
       return LocalServer.start({

@@ -21,6 +21,8 @@ export interface ServerGroupOptions extends LocalServerOptions {
   instances: number;
   /** `BROKER=redis`: the Redis to share; undefined starts a redis-server of our own for the run. */
   redisUrl?: string;
+  /** CPUs of the redis-server started for the run (default: `cpus`, the servers'). */
+  redisCpus?: string;
 }
 
 /**
@@ -41,7 +43,7 @@ export class ServerGroup implements ServerTarget {
     let redis: OwnedRedis | ForeignRedis | undefined;
     const servers: LocalServer[] = [];
     try {
-      if (broker === 'redis') redis = options.redisUrl ? await ForeignRedis.find(options.redisUrl) : await OwnedRedis.start(options.cpus);
+      if (broker === 'redis') redis = options.redisUrl ? await ForeignRedis.find(options.redisUrl) : await OwnedRedis.start(options.redisCpus ?? options.cpus);
       const env = redis ? { ...options.env, REDIS_URL: redis.url } : options.env;
       for (let i = 0; i < options.instances; i++) {
         const profileDir = options.profileDir && (i === 0 ? options.profileDir : `${options.profileDir}-${i + 1}`);
@@ -113,7 +115,7 @@ export class ServerGroup implements ServerTarget {
   }
 }
 
-/** A redis-server started for one run, pinned with the servers, without persistence. */
+/** A redis-server started for one run, pinned with the servers (or to `--redis-cpus`), without persistence. */
 class OwnedRedis {
   private constructor(
     private readonly child: ChildProcess,

@@ -60,3 +60,11 @@ test('--broker, --instances, --redis-url', () => {
   assert.throws(() => parseArgs(['room', '--broker', 'redis', '--redis-url', 'redis://10.0.0.1:6379']), /loopback/);
   assert.throws(() => parseArgs(['room', '--broker', 'redis', '--url', 'http://127.0.0.1:8080']), /cannot be combined with --url/);
 });
+
+test('--redis-cpus pins only a Redis the bench starts', () => {
+  assert.equal(parseArgs(['room', '--broker', 'redis', '--instances', '2', '--redis-cpus', '1']).redisCpus, '1');
+  assert.equal(parseArgs(['room', '--broker', 'redis']).redisCpus, undefined);
+  assert.throws(() => parseArgs(['room', '--broker', 'redis', '--redis-cpus', 'one']), /CPU list/);
+  assert.throws(() => parseArgs(['room', '--redis-cpus', '1']), /needs --broker redis/);
+  assert.throws(() => parseArgs(['room', '--broker', 'redis', '--redis-url', 'redis://127.0.0.1:6379', '--redis-cpus', '1']), /no --redis-url/);
+});
