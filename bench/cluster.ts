@@ -21,7 +21,7 @@ function histogramMs(before: MetricsSnapshot[], after: MetricsSnapshot[], name: 
     const v = bucketQuantile(q, buckets);
     return v === null ? null : Math.round(v * 100_000) / 100;
   };
-  return { count, p50: ms(0.5), p99: ms(0.99) };
+  return { count, p50: ms(0.5), p99: ms(0.99), p999: ms(0.999) };
 }
 
 /**

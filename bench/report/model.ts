@@ -162,9 +162,9 @@ export interface ClusterReport {
   /** Null when Redis' pid is not readable here (or the broker is memory). */
   redis: ProcessReport | null;
   /** `rt_broker_publish_seconds`: the publish script's round trip, ms. */
-  brokerPublishMs: { count: number; p50: number | null; p99: number | null };
+  brokerPublishMs: { count: number; p50: number | null; p99: number | null; p999: number | null };
   /** `rt_broker_delivery_lag_seconds`: accept on any instance -> arrival from Redis on each instance, ms. */
-  deliveryLagMs: { count: number; p50: number | null; p99: number | null };
+  deliveryLagMs: { count: number; p50: number | null; p99: number | null; p999: number | null };
 }
 
 /** One step of a sweep. */

@@ -30,6 +30,7 @@ test('room on two instances behind one Redis: every subscriber on both got every
   assert.equal(c.brokerPublishMs.count, r.publish.accepted, 'every publish timed');
   assert.equal(c.deliveryLagMs.count, r.publish.accepted * 2, 'every event arrived once on each instance');
   assert.equal(typeof c.deliveryLagMs.p99, 'number');
+  assert.ok(c.deliveryLagMs.p999! >= c.deliveryLagMs.p99!, 'p99.9 is reported and not below p99');
   const md = await readFile(path.join(out, 'report.md'), 'utf8');
   assert.match(md, /### Instances and Redis/);
   assert.match(md, /\| websocket \| redis /);
