@@ -43,7 +43,7 @@ export interface BenchArgs {
   sampleProcess?: string;
   /** `--relay-url URL`: STOMP_RELAY_URL for the stomp-relay runs only (the other runs stay relay-free). */
   relayUrl?: string;
-  /** Repeat each transport run this many times and report medians (`room` only). */
+  /** Repeat each transport run this many times and report medians (`room`, `capacity`). */
   repeat: number;
   /** Server broker (`--broker`, default memory); `redis` starts a redis-server per run unless `--redis-url`. */
   broker: 'memory' | 'redis';
@@ -55,7 +55,7 @@ export interface BenchArgs {
   redisCpus?: string;
   /** Attacks of the hostile scenario to run (default: all). */
   attacks?: string[];
-  /** room: also run the floor server per transport, interleaved with the product, and report overhead over floor. */
+  /** room, capacity: also run the floor server per transport, interleaved with the product, and report overhead over floor (CPU; capacity: memory per connection). */
   floor: boolean;
 }
 
@@ -83,7 +83,7 @@ scenarios: ${SCENARIOS.join(', ')}, all
   --workers N           load worker threads (default 2)
   --concurrency N       connects in flight per worker (default 256)
   --server-env K=V      extra server configuration (repeatable), e.g. --server-env SSE_WRITER=plugin
-  --repeat N            room: run each transport N times, report medians
+  --repeat N            room, capacity: run each transport N times, report medians
   --broker NAME         memory (default) or redis: the server's BROKER; with redis the bench starts a
                         redis-server per transport run (pinned with the servers) unless --redis-url
   --instances N         server instances per run, all on one Redis (needs --broker redis when N > 1);
@@ -94,7 +94,8 @@ scenarios: ${SCENARIOS.join(', ')}, all
                         the load generator) instead of with the servers
   --attacks LIST        hostile: comma-separated subset of the attacks (default: all)
   --floor               room: interleave each run with the same run on the floor server (bench/floors/)
-                        and report overhead over floor = product CPU s/1k ÷ floor CPU s/1k
+                        and report overhead over floor = product CPU s/1k ÷ floor CPU s/1k;
+                        capacity: the same for memory per held connection (product − floor)
   --sample-process NAME also report CPU and RSS of the process named NAME in /proc (e.g. beam.smp)
   --relay-url URL       STOMP_RELAY_URL of the stomp-relay runs only, e.g. stomp://guest:guest@127.0.0.1:61613
                         (--server-env STOMP_RELAY_URL=... turns the relay on for every run instead)

@@ -3,6 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GcLineReader, type GcMemory } from './gc-report.js';
 import { MetricsSnapshot } from './server-metrics.js';
 import type { PartSample } from './server-group.js';
 
@@ -39,6 +40,11 @@ export interface ServerTarget {
   stop(): Promise<void>;
   /** Asks a child to run a full GC (false when that is not possible, e.g. a remote server). */
   collectGarbage(): Promise<boolean>;
+  /**
+   * A full GC of a child, then its memory once RSS has settled (bench/server-gc-hook.mjs); null when
+   * the child did not answer in time. Absent for servers the bench cannot signal.
+   */
+  settledMemory?(): Promise<GcMemory | null>;
   /** Last lines the child wrote (for error reports). */
   log(): string;
   /** Several instances (`--instances`): where load worker `i` connects is entry `i % length`. */
@@ -144,6 +150,7 @@ export class LocalServer implements ServerTarget {
   readonly host = '127.0.0.1';
   private lines: string[] = [];
   private exited: Promise<void>;
+  private readonly gcLines = new GcLineReader();
 
   private constructor(
     private readonly child: ChildProcess,
@@ -155,6 +162,7 @@ export class LocalServer implements ServerTarget {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
+    child.stderr?.on('data', (chunk: Buffer) => this.gcLines.push(chunk.toString('utf8')));
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
@@ -211,12 +219,19 @@ export class LocalServer implements ServerTarget {
     clearTimeout(timer);
   }
 
-  /** SIGUSR2 makes the preloaded hook run gc(); give it a moment (a full GC of a big heap takes some ms). */
+  /** SIGUSR2 makes the preloaded hook run gc(); it answers once RSS has settled (or gave up waiting). */
   async collectGarbage(): Promise<boolean> {
     if (this.child.exitCode !== null || !this.child.pid) return false;
-    process.kill(this.child.pid, 'SIGUSR2');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await this.settledMemory();
     return true;
+  }
+
+  async settledMemory(): Promise<GcMemory | null> {
+    if (this.child.exitCode !== null || !this.child.pid) return null;
+    // The hook waits at most 3 s for RSS to settle; a full GC of a big heap on a starved core adds some.
+    const report = this.gcLines.next(10_000);
+    process.kill(this.child.pid, 'SIGUSR2');
+    return report;
   }
 
   log(): string {

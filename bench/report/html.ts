@@ -2,7 +2,7 @@ import type { BenchReport, ScenarioReport, TransportResult } from './model.js';
 import { bytes, fixed, pct } from './format.js';
 import { barChart, esc, lineChart } from './svg.js';
 import { CLUSTER_NOTE, clusterTables } from './cluster.js';
-import { accountingTable, agreementTable, attackTable, floorTable, headlineTable, latencyTable, ok, pollingTable, profileTable, rolesTable, serverTable, sweepTable, type Table } from './tables.js';
+import { accountingTable, agreementTable, attackTable, floorTable, memoryTable, headlineTable, latencyTable, ok, pollingTable, profileTable, rolesTable, serverTable, sweepTable, MEMORY_TITLE, type Table } from './tables.js';
 
 /** report.html: one self-contained page, charts as inline SVG, the same tables as report.md. */
 
@@ -74,6 +74,8 @@ function section(s: ScenarioReport): string {
   }
   const floor = floorTable(s);
   if (floor) parts.push('<h3>Overhead over floor (product CPU s/1k ÷ floor CPU s/1k, medians of interleaved runs)</h3>', html(floor));
+  const memory = memoryTable(s);
+  if (memory) parts.push(`<h3>${esc(MEMORY_TITLE)}</h3>`, html(memory));
   parts.push('<h3>Checks</h3>', checks(s.transports));
   parts.push('<h3>Delivery accounting</h3>', html(accountingTable(s.transports)));
   const roles = rolesTable(s.transports);

@@ -1,7 +1,8 @@
 import type { BenchReport, ScenarioReport } from './model.js';
 import { bytes, fixed, int, pct, table } from './format.js';
 import {
-  accountingTable, agreementTable, attackTable, floorTable, headlineTable, latencyTable, ok, pollingTable, profileTable, reasons, rolesTable, serverTable, sweepTable, type Table,
+  accountingTable, agreementTable, attackTable, floorTable, memoryTable, headlineTable, latencyTable, ok, pollingTable, profileTable, reasons, rolesTable, serverTable, sweepTable, type Table,
+  MEMORY_TITLE,
 } from './tables.js';
 
 import { CLUSTER_NOTE, clusterTables } from './cluster.js';
@@ -21,6 +22,8 @@ function scenarioSection(s: ScenarioReport): string {
   }
   const floor = floorTable(s);
   if (floor) out.push('### Overhead over floor (product CPU s/1k ÷ floor CPU s/1k, medians of interleaved runs)', '', md(floor), '');
+  const memory = memoryTable(s);
+  if (memory) out.push(`### ${MEMORY_TITLE}`, '', md(memory), '');
   out.push('### Delivery accounting', '', md(accountingTable(s.transports)), '');
   const roles = rolesTable(s.transports);
   if (roles) out.push('### By role', '', md(roles), '');

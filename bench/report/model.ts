@@ -223,6 +223,29 @@ export interface FloorComparison {
   floorResult: TransportResult;
 }
 
+/** Memory per idle connection of one side (product or floor): medians over its runs (bytes). */
+export interface MemorySide {
+  /** Least-squares slope of RSS against connections, each read after a full GC. */
+  rssPerConnectionBytes: number | null;
+  /** The same for JS heap used + external. */
+  jsPerConnectionBytes: number | null;
+  /** The same for RSS without V8's young generation. */
+  rssWithoutYoungPerConnectionBytes: number | null;
+  /** Each run's RSS slope, in run order. */
+  runs: (number | null)[];
+}
+
+/** Memory per idle connection, the product against its floor server (capacity `--floor`), runs interleaved. */
+export interface MemoryFloorComparison {
+  transport: TransportName;
+  product: MemorySide;
+  floor: MemorySide;
+  /** product − floor RSS per connection: what the product holds beyond the minimal server. */
+  rssOverFloorBytes: number | null;
+  /** product − floor JS heap + external per connection. */
+  jsOverFloorBytes: number | null;
+}
+
 /** One scenario's report. */
 export interface ScenarioReport {
   scenario: string;
@@ -238,6 +261,8 @@ export interface ScenarioReport {
   attacks?: AttackRow[];
   /** With `--floor`: each transport against its floor server. */
   floor?: FloorComparison[];
+  /** capacity with `--floor`: memory per connection of each transport against its floor server. */
+  memoryFloor?: MemoryFloorComparison[];
   notes: string[];
 }
 

@@ -64,6 +64,54 @@ export function floorTable(s: ScenarioReport): Table | undefined {
   );
 }
 
+export const MEMORY_TITLE = 'Memory per held connection (least-squares slope over reads after a full GC; medians of runs; floor beside)';
+
+export const MEMORY_HEADER = [
+  'transport', 'RSS / conn (fit)', '± (std error)', 'R²', 'RSS w/o young gen / conn', 'JS heap+external / conn', 'RSS / conn (C/2 → held, old method)', 'runs (RSS / conn)',
+  'floor RSS / conn', 'floor JS / conn', 'RSS over floor', 'JS over floor',
+];
+
+interface FitLike {
+  slopeStdError: number | null;
+  r2: number | null;
+}
+
+const kb = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? `${(v / 1024).toFixed(2)} KB` : '-');
+
+/**
+ * Memory per held connection (capacity): the fitted slopes, the old two-point figure, each repeat,
+ * and with `--floor` the floor server's figures beside the product's. Undefined when no run read
+ * memory at several connection counts.
+ */
+export function memoryTable(s: ScenarioReport): Table | undefined {
+  const held = ok(s.transports).filter((r) => r.extra.memoryFit);
+  if (held.length === 0) return undefined;
+  return tab(
+    MEMORY_HEADER,
+    held.map((r) => {
+      const e = r.extra;
+      const fit = (e.memoryFit as { rss: FitLike | null }).rss;
+      const medians = e.medians as Record<string, unknown> | undefined;
+      const repeats = e.repeats as { rssPerConnectionBytes: number | null }[] | undefined;
+      const f = s.memoryFloor?.find((m) => m.transport === r.transport);
+      return [
+        r.transport,
+        kb(medians?.rssPerConnectionBytes ?? e.rssPerConnectionBytes),
+        kb(fit?.slopeStdError),
+        fixed(fit?.r2 ?? null, 4),
+        kb(medians?.rssWithoutYoungPerConnectionBytes ?? e.rssWithoutYoungPerConnectionBytes),
+        kb(medians?.jsHeapAndExternalPerConnectionBytes ?? e.jsHeapAndExternalPerConnectionBytes),
+        kb(e.rssPerConnectionHalfToHeldBytes),
+        repeats ? repeats.map((x) => kb(x.rssPerConnectionBytes)).join(' / ') : '1 run',
+        kb(f?.floor.rssPerConnectionBytes),
+        kb(f?.floor.jsPerConnectionBytes),
+        kb(f?.rssOverFloorBytes),
+        kb(f?.jsOverFloorBytes),
+      ];
+    }),
+  );
+}
+
 /** Top functions of a CPU profile. */
 export function profileTable(r: TransportResult): Table {
   return tab(['self %', 'function'], (r.profile?.top ?? []).map((t) => [fixed(t.selfPercent, 1), t.fn]));

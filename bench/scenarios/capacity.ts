@@ -1,7 +1,10 @@
 import type { TransportName } from '../../src/domain/events.js';
-import type { ScenarioReport, TransportResult } from '../report/model.js';
+import type { MemoryFloorComparison, MemorySide, ScenarioReport, TransportResult } from '../report/model.js';
 import { buildResult, check } from '../result.js';
 import { ownNofile } from '../env.js';
+import { jsMemory, rssWithoutYoung } from '../gc-report.js';
+import { fitPerConnection, stepCounts, type MemoryFit } from '../memory-fit.js';
+import { median } from '../histogram.js';
 import { sharedNow } from '../load/stats.js';
 import type { Mark, Phase, RunContext } from './phase.js';
 import { runTransport } from './run.js';
@@ -58,11 +61,52 @@ function memory(m: Mark): { rss: number; js: number } {
   return { rss: m.sample.rssBytes, js: m.metrics.sum('nodejs_heap_size_used_bytes') + m.metrics.sum('nodejs_external_memory_bytes') };
 }
 
+/** Memory reads per run: equal steps of connections, each read after a full GC once RSS settled. */
+export const MEMORY_STEPS = 6;
+
+/** One memory read of the server (bytes) at a number of open connections. */
+export interface MemoryRead {
+  connections: number;
+  rssBytes: number;
+  jsBytes: number;
+  /** RSS minus V8's young generation (null when the server cannot report its heap spaces). */
+  rssWithoutYoungBytes: number | null;
+  /** How long RSS took to settle after the GC (null: not reported, e.g. a remote server). */
+  settledMs: number | null;
+}
+
 /**
- * Holds C connections. Memory per connection is measured between two points, C/2 and C
- * connections, each after a full GC: the difference cancels what start-up left in RSS (tsx's
- * compiler, first-request JIT), which at small C would otherwise swamp the per-connection cost.
+ * A full GC of the server, then its memory once settled: from the GC hook's own report when the
+ * bench started the server, else (a remote server) from /proc or /metrics after asking for a GC.
  */
+async function readMemory(phase: Phase, connections: number): Promise<MemoryRead> {
+  const settled = await phase.server.settledMemory?.();
+  if (settled) {
+    return { connections, rssBytes: settled.rss, jsBytes: jsMemory(settled), rssWithoutYoungBytes: rssWithoutYoung(settled), settledMs: settled.settledMs };
+  }
+  await phase.server.collectGarbage();
+  const m = memory(await phase.mark());
+  return { connections, rssBytes: m.rss, jsBytes: m.js, rssWithoutYoungBytes: null, settledMs: null };
+}
+
+/** Per-connection fits of one run's reads (null when there are too few reads). */
+export interface MemoryFits {
+  rss: MemoryFit | null;
+  js: MemoryFit | null;
+  rssWithoutYoung: MemoryFit | null;
+}
+
+export function fitReads(reads: readonly MemoryRead[]): MemoryFits {
+  const fit = (pick: (r: MemoryRead) => number | null) => {
+    const points = reads.flatMap((r) => {
+      const bytes = pick(r);
+      return bytes === null ? [] : [{ connections: r.connections, bytes }];
+    });
+    return points.length === reads.length ? fitPerConnection(points) : null;
+  };
+  return { rss: fit((r) => r.rssBytes), js: fit((r) => r.jsBytes), rssWithoutYoung: fit((r) => r.rssWithoutYoungBytes) };
+}
+
 /**
  * Connections both sides can hold: each needs a descriptor per connection, and neither can go past
  * its RLIMIT_NOFILE (a sandbox without CAP_SYS_RESOURCE cannot raise the hard limit). Keeps a margin
@@ -86,22 +130,38 @@ async function holdRun(phase: Phase, requested: CapacityParams): Promise<Transpo
   const p = { ...requested, connections: limit.connections };
   const half = Math.floor(p.connections / 2);
   const spec = { role: 'subscriber', groups: p.groups, since: 0, longPollTimeoutMs: 25_000 };
-  const first = await phase.open(phase.specs(half, spec));
-  await phase.server.collectGarbage();
-  const mid = await phase.mark();
-  const second = await phase.open(phase.specs(p.connections - half, spec));
-  const opened = { opened: first.opened + second.opened, failed: first.failed + second.failed };
+  // Connections are opened in equal steps with a settled memory read after each: the slope through
+  // the reads is the per-connection figure. The half is one of the steps' ends (its read is the old
+  // two-point method's baseline, kept for comparison).
+  const counts = [...new Set([...stepCounts(p.connections, MEMORY_STEPS), half])].filter((n) => n > 0).sort((a, b) => a - b);
+  const opened = { opened: 0, failed: 0 };
+  const reads: MemoryRead[] = [];
+  let asked = 0;
+  let mid: Mark | undefined;
+  let openedAtHalf = 0;
+  for (const count of counts) {
+    const step = await phase.open(phase.specs(count - asked, spec));
+    asked = count;
+    opened.opened += step.opened;
+    opened.failed += step.failed;
+    reads.push(await readMemory(phase, opened.opened));
+    if (count === half) {
+      mid = await phase.mark();
+      openedAtHalf = opened.opened;
+    }
+  }
   const connected = await phase.mark();
   await phase.wait(p.holdS * 1000);
-  await phase.server.collectGarbage();
+  const heldRead = await readMemory(phase, opened.opened);
   const held = await phase.mark();
   await probe(phase, groups);
   const drain = await phase.drain(groups, 10_000);
   await phase.endWindow();
   const merged = await phase.finish(drain.heads);
 
-  const [m0, m1, m2] = [memory(start), memory(mid), memory(held)];
-  const perConn = (a: number, b: number) => (second.opened > 0 ? (b - a) / second.opened : null);
+  const [m0, m1, m2] = [memory(start), memory(mid ?? start), memory(held)];
+  const secondHalf = opened.opened - openedAtHalf;
+  const perConn = (a: number, b: number) => (secondHalf > 0 ? (b - a) / secondHalf : null);
   const transport = { transport: phase.transport };
   const holdBytes = held.metrics.sum('rt_bytes_sent_total', transport) - connected.metrics.sum('rt_bytes_sent_total', transport);
   // A long-poll answered at its timeout (or with an event) closes by design; anything else is a loss.
@@ -111,10 +171,13 @@ async function holdRun(phase: Phase, requested: CapacityParams): Promise<Transpo
   const closedDuringHold = Object.entries(closedNow)
     .filter(([reason]) => reason !== 'timeout' && reason !== 'answered')
     .reduce((n, [reason, v]) => n + v - (closedBefore[reason] ?? 0), 0);
-  const rssPerConnection = perConn(m1.rss, m2.rss);
+  const fits = fitReads(reads);
+  const rssPerConnection = fits.rss?.slope ?? null;
+  const jsPerConnection = fits.js?.slope ?? null;
+  const last = reads[reads.length - 1];
   const result = buildResult(phase, merged, {
-    parameters: { connections: p.connections, requestedConnections: requested.connections, holdS: p.holdS, groups: p.groups, ...HEARTBEATS },
-    connectionsHeld: second.opened,
+    parameters: { connections: p.connections, requestedConnections: requested.connections, holdS: p.holdS, groups: p.groups, memorySteps: counts.length, ...HEARTBEATS },
+    connectionsHeld: secondHalf,
     rssBaselineBytes: m1.rss,
     rssHeldBytes: m2.rss,
     externalPublishes: groups.length,
@@ -123,7 +186,15 @@ async function holdRun(phase: Phase, requested: CapacityParams): Promise<Transpo
       cappedBy: limit.cappedBy ?? null,
       connectFailed: opened.failed,
       rssPerConnectionBytes: rssPerConnection,
-      jsHeapAndExternalPerConnectionBytes: perConn(m1.js, m2.js),
+      jsHeapAndExternalPerConnectionBytes: jsPerConnection,
+      rssWithoutYoungPerConnectionBytes: fits.rssWithoutYoung?.slope ?? null,
+      memoryFit: fits,
+      memoryReads: reads,
+      memoryReadAfterHold: heldRead,
+      rssDriftDuringHoldBytes: last ? heldRead.rssBytes - last.rssBytes : null,
+      // The method before the fit: two reads, at C/2 and after the hold at C.
+      rssPerConnectionHalfToHeldBytes: perConn(m1.rss, m2.rss),
+      jsPerConnectionHalfToHeldBytes: perConn(m1.js, m2.js),
       rssPerConnectionFromStartBytes: opened.opened > 0 ? (m2.rss - m0.rss) / opened.opened : null,
       rssStartBytes: m0.rss,
       rssHalfBytes: m1.rss,
@@ -135,10 +206,12 @@ async function holdRun(phase: Phase, requested: CapacityParams): Promise<Transpo
       closedDuringHold,
     },
   });
+  // The headline figure is the fitted slope, not the two-point difference buildResult computes.
+  if (result.server) result.server.rssPerConnectionBytes = rssPerConnection;
   // The check takes the larger of RSS and live JS memory: heap growing into pages already resident
   // makes RSS alone understate what a connection costs.
-  const js = perConn(m1.js, m2.js);
-  const kb = rssPerConnection === null ? null : Math.max(rssPerConnection, js ?? 0) / 1024;
+  const kb = rssPerConnection === null ? null : Math.max(rssPerConnection, jsPerConnection ?? 0) / 1024;
+  const fitDetail = fits.rss ? `least squares over ${fits.rss.points} reads from ${reads[0]!.connections} to ${last!.connections} connections, each after a full GC` : 'no fit';
   result.checks.push(
     check(
       `${requested.connections} connections held`,
@@ -149,7 +222,7 @@ async function holdRun(phase: Phase, requested: CapacityParams): Promise<Transpo
     check('every held connection alive at the end', result.accounting.delivered === result.accounting.expected, `${result.accounting.delivered} of ${result.accounting.expected} probe events`),
   );
   if (phase.transport === 'websocket' || phase.transport === 'sse') {
-    result.checks.push(check(`≤ ${KB_PER_CONNECTION_TARGET} KB per connection`, kb !== null && kb <= KB_PER_CONNECTION_TARGET, `${kb === null ? '-' : kb.toFixed(1)} KB (max of RSS ${((rssPerConnection ?? 0) / 1024).toFixed(1)} KB and JS heap+external ${((js ?? 0) / 1024).toFixed(1)} KB per connection, between ${half} and ${p.connections} connections)`));
+    result.checks.push(check(`≤ ${KB_PER_CONNECTION_TARGET} KB per connection`, kb !== null && kb <= KB_PER_CONNECTION_TARGET, `${kb === null ? '-' : kb.toFixed(1)} KB (max of RSS ${((rssPerConnection ?? 0) / 1024).toFixed(1)} KB and JS heap+external ${((jsPerConnection ?? 0) / 1024).toFixed(1)} KB per connection; ${fitDetail})`));
   }
   return result;
 }
@@ -184,24 +257,102 @@ async function pollRun(phase: Phase, p: CapacityParams): Promise<TransportResult
   return result;
 }
 
+/** The extra figures of a hold run the memory comparison reads (null when the run failed). */
+function memoryOf(r: TransportResult): { rss: number | null; js: number | null; rssWithoutYoung: number | null } {
+  const num = (v: unknown) => (r.status === 'ok' && typeof v === 'number' && Number.isFinite(v) ? v : null);
+  return { rss: num(r.extra.rssPerConnectionBytes), js: num(r.extra.jsHeapAndExternalPerConnectionBytes), rssWithoutYoung: num(r.extra.rssWithoutYoungPerConnectionBytes) };
+}
+
+function medianOf(values: (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length ? median(known) : null;
+}
+
+/** Medians of a side's runs. */
+export function memorySide(runs: readonly TransportResult[]): MemorySide {
+  const m = runs.map(memoryOf);
+  return {
+    rssPerConnectionBytes: medianOf(m.map((x) => x.rss)),
+    jsPerConnectionBytes: medianOf(m.map((x) => x.js)),
+    rssWithoutYoungPerConnectionBytes: medianOf(m.map((x) => x.rssWithoutYoung)),
+    runs: m.map((x) => x.rss),
+  };
+}
+
+/** The product's memory per connection against the floor's, from interleaved runs of both. */
+export function compareMemory(transport: TransportName, productRuns: readonly TransportResult[], floorRuns: readonly TransportResult[]): MemoryFloorComparison {
+  const product = memorySide(productRuns);
+  const floor = memorySide(floorRuns);
+  const diff = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
+  return {
+    transport,
+    product,
+    floor,
+    rssOverFloorBytes: diff(product.rssPerConnectionBytes, floor.rssPerConnectionBytes),
+    jsOverFloorBytes: diff(product.jsPerConnectionBytes, floor.jsPerConnectionBytes),
+  };
+}
+
+/**
+ * The median run by RSS per connection; with several runs, its `extra` lists every run's figures
+ * (`repeats`) and the medians (`medians`), and its headline RSS per connection is the median.
+ */
+export function medianMemoryRun(runs: TransportResult[]): TransportResult {
+  if (runs.length === 1) return runs[0]!;
+  const ok = runs.filter((r) => r.status === 'ok');
+  const key = (r: TransportResult) => memoryOf(r).rss ?? Infinity;
+  const sorted = [...(ok.length ? ok : runs)].sort((x, y) => key(x) - key(y));
+  const chosen = sorted[(sorted.length - 1) >> 1]!;
+  const side = memorySide(runs);
+  chosen.extra.repeats = runs.map((r) => {
+    const m = memoryOf(r);
+    return { status: r.status, rssPerConnectionBytes: m.rss, jsHeapAndExternalPerConnectionBytes: m.js, rssWithoutYoungPerConnectionBytes: m.rssWithoutYoung };
+  });
+  chosen.extra.medians = {
+    rssPerConnectionBytes: side.rssPerConnectionBytes,
+    jsHeapAndExternalPerConnectionBytes: side.jsPerConnectionBytes,
+    rssWithoutYoungPerConnectionBytes: side.rssWithoutYoungPerConnectionBytes,
+  };
+  return chosen;
+}
+
 /** Streaming transports (and long polling) hold connections; short polling measures requests/s. */
 export async function runCapacity(ctx: RunContext): Promise<ScenarioReport> {
   const startedAt = new Date().toISOString();
   const p = capacityParams(ctx);
   const transports: TransportResult[] = [];
+  const memoryFloor: MemoryFloorComparison[] = [];
   for (const transport of ctx.args.transports as TransportName[]) {
-    const body = transport === 'short-polling' ? (phase: Phase) => pollRun(phase, p) : (phase: Phase) => holdRun(phase, p);
-    transports.push(await runTransport(ctx, 'capacity', transport, { ...p }, HEARTBEATS, body));
+    if (transport === 'short-polling') {
+      transports.push(await runTransport(ctx, 'capacity', transport, { ...p }, HEARTBEATS, (phase) => pollRun(phase, p)));
+      continue;
+    }
+    // `--repeat N`: N product runs; with `--floor`, each followed by a floor run (product, floor, ...).
+    const product: TransportResult[] = [];
+    const floor: TransportResult[] = [];
+    for (let i = 0; i < ctx.args.repeat; i++) {
+      product.push(await runTransport(ctx, 'capacity', transport, { ...p }, HEARTBEATS, (phase) => holdRun(phase, p)));
+      if (ctx.args.floor) floor.push(await runTransport(ctx, 'capacity', transport, { ...p, floor: true }, {}, (phase) => holdRun(phase, p), undefined, true));
+    }
+    const chosen = medianMemoryRun(product);
+    const median = chosen.extra.medians as { rssPerConnectionBytes: number | null } | undefined;
+    if (median && chosen.server) chosen.server.rssPerConnectionBytes = median.rssPerConnectionBytes;
+    transports.push(chosen);
+    if (ctx.args.floor) memoryFloor.push(compareMemory(transport, product, floor));
   }
   return {
     ...CAPACITY,
     scenario: CAPACITY.name,
-    parameters: { ...p },
+    parameters: { ...p, repeat: ctx.args.repeat, floor: ctx.args.floor },
     startedAt,
     finishedAt: new Date().toISOString(),
     transports,
+    memoryFloor: memoryFloor.length ? memoryFloor : undefined,
     notes: [
+      `memory per connection: the least-squares slope of the server's memory against connections held, read at ${MEMORY_STEPS} equal steps of connections, each read after a full GC once RSS stopped falling (bench/server-gc-hook.mjs); the old two-point figure (C/2 → C after the hold) is kept as rssPerConnectionHalfToHeldBytes`,
       'RSS per connection includes everything the server allocates per connection (socket buffers in user space, ws/STOMP session objects, subscriptions); kernel socket memory is not in RSS',
+      'RSS without the young generation subtracts V8\'s new space, a fixed-size buffer V8 grows and shrinks with the allocation rate, not with connections',
+      ...(memoryFloor.length ? ['floor: bench/floors/, the minimal server per transport (fastify + ws, no heartbeats, validation, metrics or auth), measured the same way, interleaved with the product; "over floor" = product − floor per connection'] : []),
       'long polling holds waiting requests (re-asked every 25 s); its memory per connection is per waiting request',
     ],
   };

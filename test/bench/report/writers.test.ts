@@ -53,3 +53,27 @@ test('writeReports writes the three files', async () => {
   await writeReports(report(), dir);
   for (const f of ['report.json', 'report.md', 'report.html']) assert.ok((await readFile(path.join(dir, f), 'utf8')).length > 500, f);
 });
+
+test('capacity memory table: fitted figures, repeats and the floor beside the product, in md and html', () => {
+  const r = report();
+  const s = r.scenarios[0]!;
+  const ws = s.transports[0]!;
+  ws.extra = {
+    rssPerConnectionBytes: 3072,
+    jsHeapAndExternalPerConnectionBytes: 4096,
+    rssWithoutYoungPerConnectionBytes: 2048,
+    rssPerConnectionHalfToHeldBytes: 6144,
+    memoryFit: { rss: { slope: 3072, intercept: 1, slopeStdError: 102.4, r2: 0.9991, points: 6 }, js: null, rssWithoutYoung: null },
+    repeats: [{ rssPerConnectionBytes: 3072 }, { rssPerConnectionBytes: 5120 }],
+    medians: { rssPerConnectionBytes: 4096, jsHeapAndExternalPerConnectionBytes: 4096, rssWithoutYoungPerConnectionBytes: 2048 },
+  };
+  s.memoryFloor = [{ transport: 'websocket', product: { rssPerConnectionBytes: 4096, jsPerConnectionBytes: 4096, rssWithoutYoungPerConnectionBytes: 2048, runs: [3072, 5120] }, floor: { rssPerConnectionBytes: 1024, jsPerConnectionBytes: 3072, rssWithoutYoungPerConnectionBytes: 1024, runs: [1024] }, rssOverFloorBytes: 3072, jsOverFloorBytes: 1024 }];
+  const md = renderMarkdown(r);
+  assert.ok(md.includes('### Memory per held connection'));
+  const row = md.split('\n').find((l) => l.startsWith('| websocket') && l.includes('0.9991'))!;
+  assert.ok(row, 'a memory row for websocket');
+  for (const cell of ['4.00 KB', '0.10 KB', '2.00 KB', '6.00 KB', '3.00 KB / 5.00 KB', '1.00 KB']) assert.ok(row.includes(cell), `missing ${cell} in ${row}`);
+  assert.ok(renderHtml(r).includes('Memory per held connection'));
+  // Without fitted reads there is no memory table.
+  assert.ok(!renderMarkdown(report()).includes('### Memory per held connection'));
+});
