@@ -67,7 +67,7 @@ export function floorTable(s: ScenarioReport): Table | undefined {
 export const MEMORY_TITLE = 'Memory per held connection (least-squares slope over reads after a full GC; medians of runs; floor beside)';
 
 export const MEMORY_HEADER = [
-  'transport', 'RSS / conn (fit)', '± (std error)', 'R²', 'RSS w/o young gen / conn', 'JS heap+external / conn', 'RSS / conn (C/2 → held, old method)', 'runs (RSS / conn)',
+  'transport', 'RSS / conn', 'basis', '± (std error)', 'R²', 'raw RSS / conn', 'JS heap+external / conn', 'added by the hold / conn', 'RSS / conn (C/2 → held, old method)', 'runs (RSS / conn)',
   'floor RSS / conn', 'floor JS / conn', 'RSS over floor', 'JS over floor',
 ];
 
@@ -90,17 +90,20 @@ export function memoryTable(s: ScenarioReport): Table | undefined {
     MEMORY_HEADER,
     held.map((r) => {
       const e = r.extra;
-      const fit = (e.memoryFit as { rss: FitLike | null }).rss;
+      const fits = e.memoryFit as { rss: FitLike | null; rssWithoutYoung?: FitLike | null };
+      const fit = fits.rssWithoutYoung ?? fits.rss;
       const medians = e.medians as Record<string, unknown> | undefined;
       const repeats = e.repeats as { rssPerConnectionBytes: number | null }[] | undefined;
       const f = s.memoryFloor?.find((m) => m.transport === r.transport);
       return [
         r.transport,
         kb(medians?.rssPerConnectionBytes ?? e.rssPerConnectionBytes),
+        typeof e.rssPerConnectionBasis === 'string' ? e.rssPerConnectionBasis : 'RSS',
         kb(fit?.slopeStdError),
         fixed(fit?.r2 ?? null, 4),
-        kb(medians?.rssWithoutYoungPerConnectionBytes ?? e.rssWithoutYoungPerConnectionBytes),
+        kb(e.rssRawPerConnectionBytes),
         kb(medians?.jsHeapAndExternalPerConnectionBytes ?? e.jsHeapAndExternalPerConnectionBytes),
+        kb(e.rssWithoutYoungDriftDuringHoldPerConnectionBytes),
         kb(e.rssPerConnectionHalfToHeldBytes),
         repeats ? repeats.map((x) => kb(x.rssPerConnectionBytes)).join(' / ') : '1 run',
         kb(f?.floor.rssPerConnectionBytes),

@@ -172,7 +172,11 @@ async function holdRun(phase: Phase, requested: CapacityParams): Promise<Transpo
     .filter(([reason]) => reason !== 'timeout' && reason !== 'answered')
     .reduce((n, [reason, v]) => n + v - (closedBefore[reason] ?? 0), 0);
   const fits = fitReads(reads);
-  const rssPerConnection = fits.rss?.slope ?? null;
+  // The headline is RSS without V8's young generation when the server reports its heap spaces: the
+  // young generation is a buffer of up to 32 MB that V8 grows during the connect bursts and shrinks
+  // when the server idles, which at 3,283 connections a step moves a raw RSS read by up to ~10 KB
+  // per connection. The raw RSS slope is kept beside it.
+  const rssPerConnection = fits.rssWithoutYoung?.slope ?? fits.rss?.slope ?? null;
   const jsPerConnection = fits.js?.slope ?? null;
   const last = reads[reads.length - 1];
   const result = buildResult(phase, merged, {
@@ -186,12 +190,17 @@ async function holdRun(phase: Phase, requested: CapacityParams): Promise<Transpo
       cappedBy: limit.cappedBy ?? null,
       connectFailed: opened.failed,
       rssPerConnectionBytes: rssPerConnection,
+      rssPerConnectionBasis: fits.rssWithoutYoung ? 'RSS without the young generation' : 'RSS',
+      rssRawPerConnectionBytes: fits.rss?.slope ?? null,
       jsHeapAndExternalPerConnectionBytes: jsPerConnection,
       rssWithoutYoungPerConnectionBytes: fits.rssWithoutYoung?.slope ?? null,
       memoryFit: fits,
       memoryReads: reads,
       memoryReadAfterHold: heldRead,
       rssDriftDuringHoldBytes: last ? heldRead.rssBytes - last.rssBytes : null,
+      // What the hold (heartbeats, pings) added per connection beyond the young generation.
+      rssWithoutYoungDriftDuringHoldPerConnectionBytes:
+        last && last.rssWithoutYoungBytes !== null && heldRead.rssWithoutYoungBytes !== null && last.connections > 0 ? (heldRead.rssWithoutYoungBytes - last.rssWithoutYoungBytes) / last.connections : null,
       // The method before the fit: two reads, at C/2 and after the hold at C.
       rssPerConnectionHalfToHeldBytes: perConn(m1.rss, m2.rss),
       jsPerConnectionHalfToHeldBytes: perConn(m1.js, m2.js),
@@ -306,7 +315,7 @@ export function medianMemoryRun(runs: TransportResult[]): TransportResult {
   const side = memorySide(runs);
   chosen.extra.repeats = runs.map((r) => {
     const m = memoryOf(r);
-    return { status: r.status, rssPerConnectionBytes: m.rss, jsHeapAndExternalPerConnectionBytes: m.js, rssWithoutYoungPerConnectionBytes: m.rssWithoutYoung };
+    return { status: r.status, ...(r.reason ? { reason: r.reason.split('\n')[0] } : {}), rssPerConnectionBytes: m.rss, jsHeapAndExternalPerConnectionBytes: m.js, rssWithoutYoungPerConnectionBytes: m.rssWithoutYoung };
   });
   chosen.extra.medians = {
     rssPerConnectionBytes: side.rssPerConnectionBytes,
@@ -349,9 +358,9 @@ export async function runCapacity(ctx: RunContext): Promise<ScenarioReport> {
     transports,
     memoryFloor: memoryFloor.length ? memoryFloor : undefined,
     notes: [
-      `memory per connection: the least-squares slope of the server's memory against connections held, read at ${MEMORY_STEPS} equal steps of connections, each read after a full GC once RSS stopped falling (bench/server-gc-hook.mjs); the old two-point figure (C/2 → C after the hold) is kept as rssPerConnectionHalfToHeldBytes`,
+      `memory per connection: the least-squares slope of the server's memory against connections held, read at ${MEMORY_STEPS} equal steps of connections, each read after a full GC once RSS stopped falling (bench/server-gc-hook.mjs); the headline RSS figure leaves out V8's young generation (see below), the raw RSS slope is rssRawPerConnectionBytes; the old two-point figure (C/2 → C after the hold) is kept as rssPerConnectionHalfToHeldBytes`,
       'RSS per connection includes everything the server allocates per connection (socket buffers in user space, ws/STOMP session objects, subscriptions); kernel socket memory is not in RSS',
-      'RSS without the young generation subtracts V8\'s new space, a fixed-size buffer V8 grows and shrinks with the allocation rate, not with connections',
+      'RSS without the young generation subtracts V8\'s new space (physical), a buffer of up to 2 × 16 MB semi-spaces that V8 grows during connect bursts and shrinks when the server idles: it moves with the allocation rate, not with connections, and was the main cause of run-to-run jumps of several KB per connection',
       ...(memoryFloor.length ? ['floor: bench/floors/, the minimal server per transport (fastify + ws, no heartbeats, validation, metrics or auth), measured the same way, interleaved with the product; "over floor" = product − floor per connection'] : []),
       'long polling holds waiting requests (re-asked every 25 s); its memory per connection is per waiting request',
     ],

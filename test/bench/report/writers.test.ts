@@ -61,9 +61,12 @@ test('capacity memory table: fitted figures, repeats and the floor beside the pr
   ws.extra = {
     rssPerConnectionBytes: 3072,
     jsHeapAndExternalPerConnectionBytes: 4096,
+    rssPerConnectionBasis: 'RSS without the young generation',
+    rssRawPerConnectionBytes: 7168,
     rssWithoutYoungPerConnectionBytes: 2048,
+    rssWithoutYoungDriftDuringHoldPerConnectionBytes: 512,
     rssPerConnectionHalfToHeldBytes: 6144,
-    memoryFit: { rss: { slope: 3072, intercept: 1, slopeStdError: 102.4, r2: 0.9991, points: 6 }, js: null, rssWithoutYoung: null },
+    memoryFit: { rss: { slope: 7168, intercept: 1, slopeStdError: 999, r2: 0.5, points: 6 }, js: null, rssWithoutYoung: { slope: 3072, intercept: 1, slopeStdError: 102.4, r2: 0.9991, points: 6 } },
     repeats: [{ rssPerConnectionBytes: 3072 }, { rssPerConnectionBytes: 5120 }],
     medians: { rssPerConnectionBytes: 4096, jsHeapAndExternalPerConnectionBytes: 4096, rssWithoutYoungPerConnectionBytes: 2048 },
   };
@@ -72,7 +75,7 @@ test('capacity memory table: fitted figures, repeats and the floor beside the pr
   assert.ok(md.includes('### Memory per held connection'));
   const row = md.split('\n').find((l) => l.startsWith('| websocket') && l.includes('0.9991'))!;
   assert.ok(row, 'a memory row for websocket');
-  for (const cell of ['4.00 KB', '0.10 KB', '2.00 KB', '6.00 KB', '3.00 KB / 5.00 KB', '1.00 KB']) assert.ok(row.includes(cell), `missing ${cell} in ${row}`);
+  for (const cell of ['4.00 KB', 'RSS without the young generation', '0.10 KB', '7.00 KB', '0.50 KB', '6.00 KB', '3.00 KB / 5.00 KB', '1.00 KB']) assert.ok(row.includes(cell), `missing ${cell} in ${row}`);
   assert.ok(renderHtml(r).includes('Memory per held connection'));
   // Without fitted reads there is no memory table.
   assert.ok(!renderMarkdown(report()).includes('### Memory per held connection'));
