@@ -16,6 +16,7 @@ import { errorsPlugin } from './errors-plugin.js';
 import { authPlugin } from './auth-plugin.js';
 import { guardedServerFactory, httpGuardPlugin, TIMEOUT_CHECK_MS } from './http-guard.js';
 import { chooseStompSubprotocol } from '../transports/stomp/codec.js';
+import { OwnedWebSocket } from '../transports/ws-upgrade.js';
 import httpApi from '../transports/http-api.js';
 import shortPolling from '../transports/short-polling.js';
 import longPolling from '../transports/long-polling.js';
@@ -160,6 +161,8 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
         // ceiling only stops a message too big to be worth reading (ws closes with 1009).
         maxPayload: Math.max(1024 * 1024, config.maxBodyBytes * 4),
         perMessageDeflate: false,
+        // Sockets with a slot for their connection: shared listeners instead of closures per connection.
+        WebSocket: OwnedWebSocket as never, // the plugin's typing wants ws's namespace statics on the class
         handleProtocols: (protocols: Set<string>, request: { url?: string }) =>
           STOMP_PATHS.has((request.url ?? '').split('?')[0]!) ? chooseStompSubprotocol(protocols) : false,
       },

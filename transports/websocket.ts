@@ -10,10 +10,12 @@ import type { TransportMetrics } from '../src/metrics.js';
 import { corkForTurn } from '../src/protocol/cork.js';
 import { SendBudget } from '../src/protocol/send-budget.js';
 import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, wsFrameOverhead, wsTextFrame, type WsClientOp } from '../src/protocol/ws-codec.js';
-import { Liveness, checkLivenessEvery, closeWithin } from './ws-liveness.js';
-import { upgradeReleaser } from './ws-upgrade.js';
+import { SmallMap } from '../src/protocol/small-map.js';
+import { checkLivenessEvery, closeWithin, type LivenessMember } from './ws-liveness.js';
+import { upgradeReleaser, type OwnedWebSocket } from './ws-upgrade.js';
 import { authorize, type Principal } from '../src/auth.js';
 import { publisherOf, whenExpired } from '../src/auth-plugin.js';
+import type { Deadline } from '../src/timers.js';
 import type { PublishLimiter, TokenBucket } from '../src/rate-limiter.js';
 
 /** Close code for a consumer cut off for falling behind (application range 4000-4999). */
@@ -37,16 +39,20 @@ class GroupSubscriber implements Subscriber {
 }
 
 /** One WebSocket connection: its subscriptions, liveness and write accounting. */
-class WsConnection {
-  private readonly subs = new Map<string, GroupSubscriber>();
-  private readonly raw: Socket;
-  readonly liveness: Liveness;
+class WsConnection implements LivenessMember {
+  private readonly subs = new SmallMap<string, GroupSubscriber>();
+  readonly raw: Socket;
+  readAtPing = -1;
   private closeReason = 'client';
   private readonly publishBucket: TokenBucket | undefined;
   private readonly budget: SendBudget;
+  /** The token's expiry timer, when the token expires. */
+  expiry: Deadline | undefined = undefined;
 
   constructor(
-    private readonly socket: WebSocket,
+    readonly socket: WebSocket,
+    /** The client address, for the per-IP connection count (the request itself is not kept). */
+    readonly ip: string,
     private readonly user: string,
     private readonly principal: Principal | null,
     private readonly hub: Hub,
@@ -58,14 +64,15 @@ class WsConnection {
     this.budget = new SendBudget(limits.maxBufferedBytes);
     // ws keeps its net.Socket private; corking it is the only way to batch frames per tick.
     this.raw = (socket as unknown as { _socket: Socket })._socket;
-    this.liveness = new Liveness(
-      socket,
-      () => {
-        this.closeReason = 'dead_peer';
-        socket.terminate();
-      },
-      (bytes) => metrics.sent(bytes),
-    );
+  }
+
+  deadPeer(): void {
+    this.closeReason = 'dead_peer';
+    this.socket.terminate();
+  }
+
+  pinged(bytes: number): void {
+    this.metrics.sent(bytes);
   }
 
   sendEvent(event: EncodedEvent, replay: boolean): void {
@@ -200,6 +207,17 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
   };
 
   const release = upgradeReleaser(app.log);
+  // One listener of each kind for every connection of the endpoint; `this` is the socket.
+  function onMessage(this: WebSocket, data: RawData): void {
+    ((this as OwnedWebSocket).owner as WsConnection).onMessage(data);
+  }
+  function onClose(this: WebSocket): void {
+    const connection = (this as OwnedWebSocket).owner as WsConnection;
+    connection.expiry?.clear();
+    connections.delete(connection);
+    app.connections.release(connection.ip);
+    metrics.connectionClosed(connection.closed());
+  }
   checkLivenessEvery(app, app.config.wsPingMs, connections);
   app.addHook('preClose', async () => {
     for (const connection of connections) connection.close(1012, 'shutting_down', 'shutdown');
@@ -222,17 +240,14 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
       }
       metrics.connectionOpened();
       release(socket);
-      const { principal, ip } = request; // the closures below keep these, not the request
-      const connection = new WsConnection(socket, principal?.user ?? request.query.user ?? 'anonymous', principal, app.hub, metrics, limits, app.publishLimiter);
+      const { principal } = request; // the connection keeps this and the IP, not the request
+      const connection = new WsConnection(socket, request.ip, principal?.user ?? request.query.user ?? 'anonymous', principal, app.hub, metrics, limits, app.publishLimiter);
       connections.add(connection);
-      const expiry = whenExpired(principal, () => connection.expire());
-      socket.on('message', (data) => connection.onMessage(data));
-      socket.once('close', () => {
-        expiry?.clear();
-        connections.delete(connection);
-        app.connections.release(ip);
-        metrics.connectionClosed(connection.closed());
-      });
+      if (principal?.expiresAt) connection.expiry = whenExpired(principal, () => connection.expire());
+      (socket as OwnedWebSocket).owner = connection;
+      socket.on('message', onMessage);
+      // `on`, not `once`: ws emits close once, and `once` adds a wrapper object and a bound function per connection.
+      socket.on('close', onClose);
     },
   });
 }

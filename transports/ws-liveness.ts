@@ -1,44 +1,46 @@
+import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 
-/**
- * Protocol-level liveness for the WebSocket-based transports: a peer that has not answered the
- * previous ping by the time of the next one is dropped, which also finds half-open TCP connections.
- */
 /** An empty ping frame from the server: two header bytes. */
 const PING_FRAME_BYTES = 2;
 
-export class Liveness {
-  private alive = true;
+/**
+ * Protocol-level liveness for the WebSocket-based transports: a peer that has sent nothing since
+ * the previous ping (no pong, nor anything else) by the time of the next one is dropped, which also
+ * finds half-open TCP connections. The evidence is the TCP socket's byte count, not a `pong`
+ * listener: a listener is a closure and an emitter entry per connection, the count is already there.
+ * A pong is 6 bytes from a client (masked), so an answering peer always moves it.
+ */
+export interface LivenessMember {
+  /** The WebSocket, to ping. */
+  readonly socket: WebSocket;
+  /** Its TCP socket, whose `bytesRead` says whether the peer sent anything. */
+  readonly raw: Socket;
+  /** `raw.bytesRead` when the last ping went out; -1 before the first ping. */
+  readAtPing: number;
+  /** The peer sent nothing since the last ping: drop it. */
+  deadPeer(): void;
+  /** A ping of `bytes` wire bytes went out (for `rt_bytes_sent_total`). */
+  pinged(bytes: number): void;
+}
 
-  /**
-   * @param onDead called instead of pinging when the previous ping went unanswered
-   * @param onPing called with the wire bytes of each ping sent (for `rt_bytes_sent_total`)
-   */
-  constructor(
-    private readonly socket: WebSocket,
-    private readonly onDead: () => void,
-    private readonly onPing: (bytes: number) => void = () => {},
-  ) {
-    socket.on('pong', () => (this.alive = true));
-  }
-
-  /** Pings, or declares the peer dead when the last ping was not answered. */
-  check(): void {
-    if (!this.alive) return this.onDead();
-    this.alive = false;
-    this.socket.ping();
-    this.onPing(PING_FRAME_BYTES);
-  }
+/** Pings the member, or declares it dead when nothing arrived since the previous ping. */
+export function checkLiveness(member: LivenessMember): void {
+  const read = member.raw.bytesRead;
+  if (member.readAtPing >= 0 && read === member.readAtPing) return member.deadPeer();
+  member.readAtPing = read;
+  member.socket.ping();
+  member.pinged(PING_FRAME_BYTES);
 }
 
 /**
  * One timer per endpoint (not per connection, so idle connections cost no timers) that checks every
  * member's liveness each `intervalMs`; stopped when the app closes.
  */
-export function checkLivenessEvery(app: FastifyInstance, intervalMs: number, members: Set<{ liveness: Liveness }>): void {
+export function checkLivenessEvery(app: FastifyInstance, intervalMs: number, members: Set<LivenessMember>): void {
   const timer = setInterval(() => {
-    for (const member of members) member.liveness.check();
+    for (const member of members) checkLiveness(member);
   }, intervalMs);
   timer.unref();
   app.addHook('onClose', async () => clearInterval(timer));

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type {} from '@fastify/websocket'; // route option types (wsHandler)
 import { userQuerySchema } from '../../src/domain/schemas.js';
 import { HubError } from '../../src/domain/errors.js';
 import { encodeFrame } from './codec.js';
 import { StompSession, canonicalDestinations, type StompDestinations, type StreamSource } from './session.js';
 import { checkLivenessEvery } from '../ws-liveness.js';
-import { upgradeReleaser } from '../ws-upgrade.js';
+import { upgradeReleaser, type OwnedWebSocket } from '../ws-upgrade.js';
 
 /** Most headers a frame may carry (the spec sets no limit; a hostile client could send 10,000). */
 const MAX_HEADERS = 100;
@@ -44,6 +44,17 @@ export function registerStompEndpoint(
   };
 
   const release = upgradeReleaser(app.log);
+  // One listener of each kind for every session of the endpoint; `this` is the socket.
+  function onMessage(this: WebSocket, data: RawData): void {
+    ((this as OwnedWebSocket).owner as StompSession).onMessage(toBuffer(data));
+  }
+  function onClose(this: WebSocket): void {
+    const session = (this as OwnedWebSocket).owner as StompSession;
+    sessions.delete(session);
+    session.releaseSubscriptions();
+    app.connections.release(session.ip);
+    metrics.connectionClosed(session.closeReason);
+  }
   checkLivenessEvery(app, app.config.wsPingMs, sessions);
   app.addHook('preClose', async () => {
     for (const session of sessions) session.fail('shutting_down', 'server restarting; reconnect and resubscribe with since', 1012);
@@ -67,16 +78,13 @@ export function registerStompEndpoint(
       }
       metrics.connectionOpened();
       release(socket);
-      const { ip } = request; // the closures below keep this, not the request
-      const session = new StompSession(socket, request.query.user ?? 'anonymous', request.principal, app.auth, app.hub, metrics, destinations, options);
+      // The session keeps the IP, not the request.
+      const session = new StompSession(socket, request.query.user ?? 'anonymous', request.principal, app.auth, app.hub, metrics, destinations, options, request.ip);
       sessions.add(session);
-      socket.on('message', (data) => session.onMessage(toBuffer(data)));
-      socket.once('close', () => {
-        sessions.delete(session);
-        session.releaseSubscriptions();
-        app.connections.release(ip);
-        metrics.connectionClosed(session.closeReason);
-      });
+      (socket as OwnedWebSocket).owner = session;
+      socket.on('message', onMessage);
+      // `on`, not `once`: ws emits close once, and `once` adds a wrapper object and a bound function per connection.
+      socket.on('close', onClose);
     },
   });
   return sessions;
