@@ -31,6 +31,9 @@ type SubscriptionState = 'pending' | 'live' | 'closed';
 /** Wait before reading a gap again after the broker failed to answer. */
 const FILL_RETRY_MS = 500;
 
+/** The replay of a subscription with none left to give: one frozen array for all of them. */
+const NO_EVENTS: readonly EncodedEvent[] = Object.freeze([]);
+
 /**
  * A subscriber's registration on one group. Created by `Hub.subscribe` in the pending state: live
  * events are buffered while the transport answers the subscribe; `start()` then delivers the replay and
@@ -41,8 +44,8 @@ export class Subscription {
   head = 0;
   /** True when the requested cursor was older than history (or ahead of head). */
   truncated = false;
-  /** Events after the cursor, delivered by `start()`. */
-  replay: EncodedEvent[] = [];
+  /** Events after the cursor, delivered by `start()` (then the shared empty array: idle subscriptions hold none of their own). */
+  replay: readonly EncodedEvent[] = NO_EVENTS;
   /** The last seq this subscriber has been given (or was already past). */
   lastSeq = 0;
   private state: SubscriptionState = 'pending';
@@ -61,7 +64,7 @@ export class Subscription {
     if (this.state !== 'pending') return;
     this.state = 'live';
     const replay = this.replay;
-    this.replay = [];
+    this.replay = NO_EVENTS;
     const now = Date.now();
     for (const event of replay) {
       event.handedAt = now;
