@@ -51,3 +51,50 @@ export function atTime(at: number, fn: () => void): Deadline {
   timer = clampedTimeout(step, at - Date.now()); // never synchronously: the caller may not be set up yet
   return { clear: () => clearTimeout(timer) };
 }
+
+/** A member of a `SharedTicker`. */
+export interface Ticking {
+  /** Called once per period while the member is in. */
+  tick(now: number): void;
+}
+
+/**
+ * One interval per distinct period for many members (the heart-beats of every STOMP session that
+ * negotiated the same rate) instead of an interval per member: an idle member costs a Set entry, not
+ * a Timeout, its closure and their context. A member ticks at the shared phase, so its first tick
+ * comes within one period of joining, not exactly one period after. A period's timer stops when its
+ * last member leaves. Unref'd.
+ */
+export class SharedTicker {
+  private readonly periods = new Map<number, { timer: NodeJS.Timeout; members: Set<Ticking> }>();
+
+  /** Adds `member` to the interval of `ms` (clamped to [1, MAX_TIMER_MS]); returns that period, to leave with. */
+  join(member: Ticking, ms: number): number {
+    const period = Math.max(1, clampDelay(ms));
+    let entry = this.periods.get(period);
+    if (!entry) {
+      const members = new Set<Ticking>();
+      const timer = setInterval(() => {
+        const now = Date.now();
+        for (const m of members) m.tick(now);
+      }, period);
+      timer.unref();
+      this.periods.set(period, (entry = { timer, members }));
+    }
+    entry.members.add(member);
+    return period;
+  }
+
+  /** Removes `member` from the period it joined; safe to call twice. */
+  leave(member: Ticking, period: number): void {
+    const entry = this.periods.get(period);
+    if (!entry || !entry.members.delete(member) || entry.members.size > 0) return;
+    clearInterval(entry.timer);
+    this.periods.delete(period);
+  }
+
+  /** Intervals running (one per period with members). */
+  get intervals(): number {
+    return this.periods.size;
+  }
+}

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_TIMER_MS, atTime, clampDelay, clampedInterval, clampedTimeout } from '../src/timers.js';
+import { MAX_TIMER_MS, SharedTicker, atTime, clampDelay, clampedInterval, clampedTimeout } from '../src/timers.js';
 
 describe('clampDelay', () => {
   test('keeps what Node can hold; NaN, negatives and overflows are clamped', () => {
@@ -64,4 +64,41 @@ describe('atTime', () => {
     t.mock.timers.tick(0);
     assert.equal(fired, 1);
   });
+});
+
+test('SharedTicker: one interval per period for all members; it stops with the last member', async () => {
+  const ticker = new SharedTicker();
+  const ticks = { a: 0, b: 0, c: 0 };
+  const a = { tick: () => ticks.a++ };
+  const b = { tick: () => ticks.b++ };
+  const c = { tick: () => ticks.c++ };
+  const pa = ticker.join(a, 20);
+  const pb = ticker.join(b, 20);
+  const pc = ticker.join(c, 35);
+  assert.equal(ticker.intervals, 2);
+  await new Promise((r) => setTimeout(r, 120));
+  assert.ok(ticks.a >= 3 && ticks.b >= 3, JSON.stringify(ticks));
+  assert.equal(ticks.a, ticks.b, 'members of a period tick together');
+  assert.ok(ticks.c >= 2 && ticks.c < ticks.a, JSON.stringify(ticks));
+  ticker.leave(a, pa);
+  ticker.leave(a, pa);
+  assert.equal(ticker.intervals, 2);
+  ticker.leave(b, pb);
+  ticker.leave(c, pc);
+  assert.equal(ticker.intervals, 0, 'no timer left');
+  const before = { ...ticks };
+  await new Promise((r) => setTimeout(r, 60));
+  assert.deepEqual(ticks, before, 'nobody ticks after leaving');
+  assert.equal(ticker.join(a, Number.NaN), 1, 'a bad period is clamped to 1 ms');
+  ticker.leave(a, 1);
+});
+
+test('SharedTicker: a member may leave while its period ticks', async () => {
+  const ticker = new SharedTicker();
+  let seen = 0;
+  const members = Array.from({ length: 3 }, () => ({ tick: () => { seen++; for (const m of members) ticker.leave(m, 10); } }));
+  for (const m of members) ticker.join(m, 10);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(seen, 1, 'the first leaves everyone; the others are not called');
+  assert.equal(ticker.intervals, 0);
 });

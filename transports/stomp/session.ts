@@ -8,11 +8,12 @@ import type { TransportMetrics } from '../../src/metrics.js';
 import { corkForTurn } from '../../src/protocol/cork.js';
 import { SendBudget } from '../../src/protocol/send-budget.js';
 import { wsFrameOverhead, wsTextFrameHeader } from '../../src/protocol/ws-codec.js';
-import { Liveness, closeWithin } from '../ws-liveness.js';
+import { SmallMap } from '../../src/protocol/small-map.js';
+import { closeWithin, type LivenessMember } from '../ws-liveness.js';
 import { authorize, tokenOf, type Authenticator, type Principal } from '../../src/auth.js';
 import { publisherOf, whenExpired } from '../../src/auth-plugin.js';
 import type { PublishLimiter, TokenBucket } from '../../src/rate-limiter.js';
-import { clampedInterval, type Deadline } from '../../src/timers.js';
+import { SharedTicker, type Deadline, type Ticking } from '../../src/timers.js';
 import {
   StompCodecError, StompFrameReader, decodeFrame, encodeFrame, encodeMessageHead, encodeMessageTail,
   negotiateHeartbeat, negotiateVersion, type StompFrame, type StompVersion,
@@ -68,6 +69,12 @@ export interface StreamSource {
   subscribe(group: string, subscriber: Subscriber & { signalTruncation: boolean }, since: number | undefined): Promise<Stream>;
 }
 
+/** Where a session's frame queue starts: one settled promise for all sessions. */
+const SETTLED: Promise<void> = Promise.resolve();
+
+/** Heart-beat checks of every session: one interval per negotiated period, not a timer per session. */
+const heartbeats = new SharedTicker();
+
 const WS_CLOSE_ERROR = 1008;
 const WS_CLOSE_SLOW_CONSUMER = 4008;
 /** How long a peer gets to answer our close frame before its socket is destroyed. */
@@ -104,26 +111,29 @@ class StompSubscription implements Subscriber {
  * A STOMP 1.0–1.2 session over one WebSocket: CONNECT negotiation, heart-beats, SUBSCRIBE/UNSUBSCRIBE,
  * SEND, RECEIPT, DISCONNECT and ERROR (after which the connection closes, as the spec says).
  */
-export class StompSession {
+export class StompSession implements LivenessMember, Ticking {
   private version: StompVersion | undefined = undefined;
   private readonly reader: StompFrameReader;
-  private readonly subs = new Map<string, StompSubscription>();
-  private queue: Promise<void> = Promise.resolve();
-  private readonly raw: Socket;
-  private heartbeatTimer: NodeJS.Timeout | undefined = undefined;
+  private readonly subs = new SmallMap<string, StompSubscription>();
+  private queue: Promise<void> = SETTLED; // frames are handled in order, one after the other
+  readonly raw: Socket;
+  /** Negotiated heart-beat periods (0 = none) and the shared ticker's period this session is in (0 = none). */
+  private beatSendMs = 0;
+  private beatExpectMs = 0;
+  private beatTick = 0;
   private lastReceived = Date.now();
   private lastSent = Date.now();
   private closing = false;
   private expiry: Deadline | undefined = undefined;
   private readonly publishBucket: TokenBucket | undefined;
   private readonly budget: SendBudget;
-  /** Protocol-level pings (in addition to heart-beats, which a client may turn off). */
-  readonly liveness: Liveness;
+  /** Protocol-level pings (in addition to heart-beats, which a client may turn off): see ws-liveness. */
+  readAtPing = -1;
   /** Why the connection closed, for the metric. */
   closeReason = 'client';
 
   constructor(
-    private readonly socket: WebSocket,
+    readonly socket: WebSocket,
     private user: string,
     /** The principal from the upgrade request, or null (auth off, or the token comes with CONNECT). */
     private principal: Principal | null,
@@ -133,20 +143,23 @@ export class StompSession {
     private readonly metrics: TransportMetrics,
     private readonly destinations: StompDestinations,
     private readonly options: StompSessionOptions,
+    /** The client address, for the per-IP connection count (the upgrade request itself is not kept). */
+    readonly ip: string,
   ) {
     this.reader = new StompFrameReader({ maxFrameBytes: options.maxFrameBytes, maxHeaders: options.maxHeaders });
     this.publishBucket = options.publishLimiter.connectionBucket();
     this.budget = new SendBudget(options.maxBufferedBytes);
     this.raw = (socket as unknown as { _socket: Socket })._socket; // private in ws; needed to cork per tick
-    this.liveness = new Liveness(
-      socket,
-      () => {
-        this.closeReason = 'dead_peer';
-        this.releaseSubscriptions();
-        socket.terminate();
-      },
-      (bytes) => metrics.sent(bytes),
-    );
+  }
+
+  deadPeer(): void {
+    this.closeReason = 'dead_peer';
+    this.releaseSubscriptions();
+    this.socket.terminate();
+  }
+
+  pinged(bytes: number): void {
+    this.metrics.sent(bytes);
   }
 
   /** Feeds one WebSocket message. Frames are handled strictly in order. */
@@ -330,17 +343,21 @@ export class StompSession {
   private startHeartbeats(sendMs: number, expectMs: number): void {
     const tick = Math.min(sendMs || Infinity, expectMs || Infinity);
     if (tick === Infinity) return;
-    this.heartbeatTimer = clampedInterval(() => {
-      const now = Date.now();
-      // Spec: be lenient with the peer; a silence of twice the negotiated period means it is gone.
-      if (expectMs > 0 && now - this.lastReceived > expectMs * 2) {
-        this.closeReason = 'dead_peer';
-        this.releaseSubscriptions();
-        this.socket.terminate();
-        return;
-      }
-      if (sendMs > 0 && now - this.lastSent >= sendMs - tick / 2) this.writeText('\n');
-    }, tick);
+    this.beatSendMs = sendMs;
+    this.beatExpectMs = expectMs;
+    this.beatTick = heartbeats.join(this, tick);
+  }
+
+  /** One heart-beat period went by (the shared ticker calls this). */
+  tick(now: number): void {
+    // Spec: be lenient with the peer; a silence of twice the negotiated period means it is gone.
+    if (this.beatExpectMs > 0 && now - this.lastReceived > this.beatExpectMs * 2) {
+      this.closeReason = 'dead_peer';
+      this.releaseSubscriptions();
+      this.socket.terminate();
+      return;
+    }
+    if (this.beatSendMs > 0 && now - this.lastSent >= this.beatSendMs - this.beatTick / 2) this.writeText('\n');
   }
 
   private close(code: number, reason: string): void {
@@ -351,7 +368,8 @@ export class StompSession {
 
   /** Releases every subscription and timer; called on every close path. */
   releaseSubscriptions(): void {
-    clearInterval(this.heartbeatTimer);
+    if (this.beatTick > 0) heartbeats.leave(this, this.beatTick);
+    this.beatTick = 0;
     this.expiry?.clear();
     for (const subscriber of this.subs.values()) subscriber.subscription?.close();
     this.subs.clear();
