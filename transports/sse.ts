@@ -27,10 +27,31 @@ const HEARTBEAT_CHUNK = httpChunk(SSE_HEARTBEAT);
 class DirectWriter implements SseWriter {
   private socket: Socket | null = null;
   chunked = false;
-  constructor(private readonly reply: FastifyReply) {}
+  /** The response; the Fastify reply is not kept (the stream needs only Node's response). */
+  private readonly raw: FastifyReply['raw'];
+  private reply: FastifyReply | undefined;
+  /** @param releaseReply drop Fastify's hold on the reply once hijacked (see `open`) */
+  constructor(
+    reply: FastifyReply,
+    private readonly releaseReply: boolean,
+  ) {
+    this.reply = reply;
+    this.raw = reply.raw;
+  }
   open(status: number, headers: Record<string, string>, first: Buffer): void {
-    const raw = this.reply.raw;
-    this.reply.hijack();
+    const raw = this.raw;
+    this.reply!.hijack();
+    this.reply = undefined;
+    // Fastify keeps the reply (and through it the request, its child logger, query and headers:
+    // ~1 KB) reachable for the stream's whole life from its `finish`/`error` listener, only to run
+    // onResponse hooks and the request log when the stream ends. No onResponse hook of ours does
+    // anything for a stream, and request logging is off below LOG_LEVEL=debug: then let it go.
+    // Node's own `finish` listener (keep-alive bookkeeping) is another function and stays.
+    if (this.releaseReply) {
+      for (const event of ['finish', 'error'] as const) {
+        for (const listener of raw.listeners(event)) if (listener.name === 'onResFinished') raw.removeListener(event, listener as () => void);
+      }
+    }
     raw.writeHead(status, headers);
     raw.write(first); // sends the head: later bytes may go to the socket directly
     // Node keeps the sent head as `_header` for the response's life, as the rope of concatenations
@@ -49,14 +70,14 @@ class DirectWriter implements SseWriter {
       this.socket!.write(chunk);
       return;
     }
-    corkForTurn(this.reply.raw);
-    this.reply.raw.write(block);
+    corkForTurn(this.raw);
+    this.raw.write(block);
   }
   get pendingBytes(): number {
-    return this.reply.raw.writableLength;
+    return this.raw.writableLength;
   }
   end(last?: Buffer): void {
-    this.reply.raw.end(last);
+    this.raw.end(last);
   }
 }
 
@@ -136,6 +157,8 @@ export async function createSseStreamer(app: FastifyInstance) {
   const metrics = app.metrics.transport('sse');
   const streams = new Set<SseStream>();
   const { sseWriter, maxBufferedBytes, sseHeartbeatMs } = app.config;
+  // Fastify logs requests only at debug and trace (src/app.ts); there it keeps its reply per stream.
+  const releaseReply = app.config.logLevel !== 'debug' && app.config.logLevel !== 'trace';
 
   const heartbeat = setInterval(() => {
     for (const stream of streams) stream.heartbeat();
@@ -148,21 +171,22 @@ export async function createSseStreamer(app: FastifyInstance) {
   });
 
   return async function open(request: FastifyRequest, reply: FastifyReply, options: SseStreamOptions): Promise<FastifyReply> {
-    app.connections.acquire(request.ip);
+    const { ip } = request; // the closures below keep the address, not the request
+    app.connections.acquire(ip);
     metrics.connectionOpened();
     let timer: NodeJS.Timeout | undefined;
     let expiry: Deadline | undefined;
-    const writer: SseWriter = sseWriter === 'plugin' ? new PluginWriter(reply) : new DirectWriter(reply);
+    const writer: SseWriter = sseWriter === 'plugin' ? new PluginWriter(reply) : new DirectWriter(reply, releaseReply);
     const stream = new SseStream(options.user, writer, metrics, maxBufferedBytes, options.limit ?? Infinity, (s) => {
       streams.delete(s);
       clearTimeout(timer);
       expiry?.clear();
-      app.connections.release(request.ip);
+      app.connections.release(ip);
     });
     try {
       stream.subscription = await app.hub.subscribe(options.group, stream, options.since);
     } catch (err) {
-      app.connections.release(request.ip);
+      app.connections.release(ip);
       metrics.connectionClosed('error');
       throw err;
     }
@@ -174,7 +198,8 @@ export async function createSseStreamer(app: FastifyInstance) {
     writer.open(200, SSE_HEADERS, first);
     metrics.sent(first.length);
     streams.add(stream);
-    reply.raw.once('close', () => stream.close('client'));
+    // `on`, not `once` (close is idempotent; `once` adds a wrapper object and a bound function per stream).
+    reply.raw.on('close', () => stream.close('client'));
     if (options.timeoutMs !== undefined) timer = clampedTimeout(() => stream.close('answered'), options.timeoutMs);
     expiry = whenExpired(request.principal, () =>
       stream.close('expired', encodeSseControl('error', { code: 'unauthorized', message: 'the token has expired' })),

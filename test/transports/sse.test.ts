@@ -31,6 +31,23 @@ describe('SSE', () => {
     });
   }
 
+  test('an open stream does not keep Fastify\'s reply listener; Node\'s own stays and a limited stream still ends', async (t) => {
+    const server = await startServer(t);
+    const responses: import('node:http').ServerResponse[] = [];
+    server.app.server.on('request', (_req, res) => responses.push(res));
+    const stream = await openStream(`${server.baseUrl}/sse/groups/g?limit=1`);
+    t.after(() => stream.close());
+    await until(() => stream.text().includes('retry:'), 2000, 'the head');
+    const res = responses[0]!;
+    const names = (event: string) => res.listeners(event).map((l) => (l as { name: string }).name);
+    assert.ok(!names('finish').includes('onResFinished') && !names('error').includes('onResFinished'), `finish: ${names('finish')}`);
+    assert.ok(res.listeners('finish').length > 0, 'Node keeps its finish listener');
+    await post(server, 'g', 'only');
+    await stream.ended;
+    assert.match(stream.text(), /data: .*"only"/);
+    await until(() => server.app.connections.count === 0, 2000, 'the slot released');
+  });
+
   test('Last-Event-ID wins over ?since', async (t) => {
     const server = await startServer(t);
     for (let i = 0; i < 4; i++) await post(server, 'g');
