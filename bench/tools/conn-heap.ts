@@ -4,16 +4,21 @@
  * diffs two heap snapshots (before / while held, each after a full GC). Development aid, not a bench
  * scenario (the `capacity` scenario measures RSS per connection):
  *
- *   node --expose-gc --import tsx bench/tools/conn-heap.ts websocket|sse|stomp [N=1000] [--top 30]
+ *   node --expose-gc --import tsx bench/tools/conn-heap.ts websocket|sse|stomp [N=1000] [--top 30] [--floor]
+ *
+ * `--floor` builds the floor server (bench/floors/) instead of the product, for the same breakdown of
+ * what the minimal server holds.
  */
 import { spawn } from 'node:child_process';
 import v8 from 'node:v8';
 import { buildApp } from '../../src/app.js';
+import { buildFloor } from '../floors/index.js';
 
 const transport = process.argv[2] ?? 'websocket';
 const n = Number(process.argv[3] ?? 1000);
 const topAt = process.argv.indexOf('--top');
 const top = topAt === -1 ? 30 : Number(process.argv[topAt + 1]);
+const floor = process.argv.includes('--floor');
 
 type Totals = Map<string, { count: number; bytes: number }>;
 
@@ -78,7 +83,7 @@ for (let i = 0; i < Number(n); i++) {
 process.stdin.on('end', () => process.exit(0)); process.stdin.resume();
 `;
 
-const app = await buildApp({ logLevel: 'warn', maxConnectionsPerIp: 1_000_000 });
+const app = floor ? await buildFloor() : await buildApp({ logLevel: 'warn', maxConnectionsPerIp: 1_000_000 });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const { port } = app.server.address() as { port: number };
 // Warm the paths once so lazily created shared state is in the baseline, not counted per connection.
@@ -97,7 +102,7 @@ const rows = [...held].map(([name, h]) => {
 });
 rows.sort((a, b) => b.bytes - a.bytes);
 const total = rows.reduce((s, r) => s + r.bytes, 0);
-console.log(`${transport}: ${n} connections, JS heap self size per connection ${total.toFixed(0)} B; RSS per connection ${((rssHeld - rssBefore) / n).toFixed(0)} B`);
+console.log(`${transport}${floor ? ' (floor)' : ''}: ${n} connections, JS heap self size per connection ${total.toFixed(0)} B; RSS per connection ${((rssHeld - rssBefore) / n).toFixed(0)} B`);
 for (const r of rows.slice(0, top)) console.log(`${r.bytes.toFixed(0).padStart(7)} B  ${r.count.toFixed(2).padStart(6)} x  ${r.name}`);
 child.stdin!.end();
 await app.close();
