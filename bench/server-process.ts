@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { GcLineReader, type GcMemory } from './gc-report.js';
 import { MetricsSnapshot } from './server-metrics.js';
 import type { PartSample } from './server-group.js';
+import { SERVER_NODE_FLAGS } from '../src/node-flags.js';
 
 /** The project root (bench/ sits in it). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -178,7 +179,7 @@ export class LocalServer implements ServerTarget {
   static async start(options: LocalServerOptions): Promise<LocalServer> {
     const port = await freePort();
     const gcHook = path.join(ROOT, 'bench', 'server-gc-hook.mjs');
-    const nodeArgs = ['--expose-gc', '--import', `"${gcHook}"`, '--import', 'tsx'];
+    const nodeArgs = [...SERVER_NODE_FLAGS, '--expose-gc', '--import', `"${gcHook}"`, '--import', 'tsx'];
     // No --cpu-prof-name: every thread (tsx runs a loader thread) writes a profile, and one fixed
     // name would leave whichever thread exited last. The directory is per run instead.
     if (options.profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`);

@@ -2,14 +2,14 @@
 # Short polling against its bare-Fastify floor, measured with wrk (apt-get install -y wrk):
 #   bash bench/tools/wrk-short-poll-ab.sh [ROUNDS=3] [SECONDS=10]
 # floor (bench/floors/main.ts, PORT=9811) and product (src/main.ts, PORT=9812) on CPU 0, interleaved
-# floor, product, floor...; per run a 3 s warm-up, then wrk -t1 -c1000 on CPU 1; server CPU from /proc.
+# floor, product, floor... (both with the server's node flags, src/node-flags.ts); per run a 3 s warm-up, then wrk -t1 -c1000 on CPU 1; server CPU from /proc.
 # Prints each run, then the medians and product / floor (requests/s and CPU per request).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${1:-3}; SECONDS_PER_RUN=${2:-10}
 URL_PATH='/poll/groups/g1?since=0'
-PORT=9811 taskset -c 0 node --import tsx bench/floors/main.ts > /tmp/wrk-ab-floor.log 2>&1 & FP=$!
-PORT=9812 LOG_LEVEL=warn taskset -c 0 node --import tsx src/main.ts > /tmp/wrk-ab-product.log 2>&1 & PP=$!
+PORT=9811 taskset -c 0 node --max-semi-space-size=32 --import tsx bench/floors/main.ts > /tmp/wrk-ab-floor.log 2>&1 & FP=$!
+PORT=9812 LOG_LEVEL=warn taskset -c 0 node --max-semi-space-size=32 --import tsx src/main.ts > /tmp/wrk-ab-product.log 2>&1 & PP=$!
 trap 'kill $FP $PP 2>/dev/null || true' EXIT
 for _ in $(seq 60); do [ "$(ss -ltn | grep -cE ':981[12] ')" -ge 2 ] && break; sleep 1; done
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
