@@ -11,7 +11,7 @@
  * product's own encoder (src/protocol/ws-codec.ts); STOMP MESSAGE frames from its STOMP codec (head + shared tail).
  */
 import net from 'node:net';
-import { createHash } from 'node:crypto';
+import { switchingProtocols } from '../ws-handshake.js';
 import { LoadEngine } from '../load/engine.js';
 import type { ClientSpec } from '../clients/types.js';
 import { SeqTracker } from '../accounting.js';
@@ -58,10 +58,7 @@ function stub(): Promise<net.Server> {
         head += chunk.toString('latin1');
         if (!head.includes('\r\n\r\n')) return;
         upgraded = true;
-        const key = /sec-websocket-key: (\S+)/i.exec(head)![1]!;
-        const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-        const proto = transport === 'stomp' ? 'sec-websocket-protocol: v12.stomp\r\n' : '';
-        socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${accept}\r\n${proto}\r\n`);
+        socket.write(switchingProtocols(head, transport === 'stomp' ? 'v12.stomp' : undefined));
         return;
       }
       // Client frames: 6+ byte header (masked with zeros), one op per frame here.

@@ -2,7 +2,7 @@
 // first frames with the given replies, then writes the given bytes in pieces, each in its own TCP
 // write with a pause between, so the client sees frames split across reads and several per read.
 import net from 'node:net';
-import { createHash } from 'node:crypto';
+import { switchingProtocols } from '../../../bench/ws-handshake.js';
 import type { ClientContext, BenchClient } from '../../../bench/clients/types.js';
 
 export interface Stub {
@@ -28,10 +28,7 @@ export function wsStub(protocol: string | undefined, replies: Buffer[], stream: 
         head += chunk.toString('latin1');
         if (!head.includes('\r\n\r\n')) return;
         upgraded = true;
-        const key = /sec-websocket-key: (\S+)/i.exec(head)![1]!;
-        const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-        const proto = protocol ? `sec-websocket-protocol: ${protocol}\r\n` : '';
-        socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${accept}\r\n${proto}\r\n`);
+        socket.write(switchingProtocols(head, protocol));
         return;
       }
       if (answered >= replies.length) return;
