@@ -28,7 +28,7 @@ import pages from '../transports/pages.js';
 import reports from '../transports/reports.js';
 import stompRelay from '../transports/stomp-relay/index.js';
 import { StompBrokerConnection } from '../transports/stomp-relay/broker-connection.js';
-import { loggerOptions } from './log-format.js';
+import { loggerOptions, logsRequests } from './log-format.js';
 
 /** Paths whose WebSocket upgrade speaks STOMP (and so negotiates a STOMP subprotocol). */
 const STOMP_PATHS = new Set(['/stomp', '/location', '/stomp-relay']);
@@ -126,7 +126,7 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
   const app = Fastify({
     logger: loggerOptions(config),
     // A line per request costs CPU on every poll; LOG_LEVEL=debug (or trace) brings them back.
-    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+    logController: new LogController({ disableRequestLogging: !logsRequests(config) }),
     bodyLimit: config.maxBodyBytes,
     requestTimeout: config.requestTimeoutMs,
     http: { connectionsCheckingInterval: TIMEOUT_CHECK_MS },

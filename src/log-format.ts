@@ -39,6 +39,11 @@ export function prettyStream(out: Pick<Writable, 'write'> = process.stdout): { w
 }
 
 /** Fastify's `logger` option for a configuration: off, pino JSON, or one human line per entry. */
+/** Whether Fastify logs a line per request: at debug and trace only (a line per poll costs CPU). */
+export function logsRequests(config: Pick<Config, 'logLevel'>): boolean {
+  return config.logLevel === 'debug' || config.logLevel === 'trace';
+}
+
 export function loggerOptions(config: Pick<Config, 'logLevel' | 'logFormat'>, isTTY = Boolean(process.stdout.isTTY)) {
   if (config.logLevel === 'silent') return false;
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && isTTY);

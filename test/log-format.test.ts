@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loggerOptions, prettyLine, prettyStream } from '../src/log-format.js';
+import { loggerOptions, prettyLine, prettyStream, logsRequests } from '../src/log-format.js';
 
 test('a pino line becomes one human line with its extra fields', () => {
   const line = JSON.stringify({ level: 30, time: Date.UTC(2026, 11, 1, 12, 0, 1), pid: 1, hostname: 'h', msg: 'shutting down', signal: 'SIGTERM', n: 2 });
@@ -22,4 +22,9 @@ test('LOG_FORMAT: json is plain pino, pretty has the stream, auto follows the TT
   assert.ok('stream' in (loggerOptions({ logLevel: 'warn', logFormat: 'auto' }, true) as object));
   assert.deepEqual(loggerOptions({ logLevel: 'warn', logFormat: 'auto' }, false), { level: 'warn' });
   assert.equal(loggerOptions({ logLevel: 'silent', logFormat: 'pretty' }, true), false);
+});
+
+test('a line per request at debug and trace only', () => {
+  for (const logLevel of ['debug', 'trace'] as const) assert.equal(logsRequests({ logLevel }), true, logLevel);
+  for (const logLevel of ['info', 'warn', 'error', 'fatal', 'silent'] as const) assert.equal(logsRequests({ logLevel }), false, logLevel);
 });

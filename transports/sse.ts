@@ -13,6 +13,7 @@ import { SSE_HEARTBEAT, encodeSseControl, encodeSseEvent, encodeSseRetry, httpCh
 import { PluginWriter, type SseWriter } from './sse-plugin-writer.js';
 import { whenExpired } from '../src/auth-plugin.js';
 import { clampedTimeout, type Deadline } from '../src/timers.js';
+import { logsRequests } from '../src/log-format.js';
 
 /** Client reconnect delay announced on open. */
 const RETRY_MS = 3000;
@@ -157,8 +158,8 @@ export async function createSseStreamer(app: FastifyInstance) {
   const metrics = app.metrics.transport('sse');
   const streams = new Set<SseStream>();
   const { sseWriter, maxBufferedBytes, sseHeartbeatMs } = app.config;
-  // Fastify logs requests only at debug and trace (src/app.ts); there it keeps its reply per stream.
-  const releaseReply = app.config.logLevel !== 'debug' && app.config.logLevel !== 'trace';
+  // Where Fastify logs requests it needs its reply when the stream ends: keep it there.
+  const releaseReply = !logsRequests(app.config);
 
   const heartbeat = setInterval(() => {
     for (const stream of streams) stream.heartbeat();
