@@ -1,8 +1,9 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { MetricsSnapshot } from './server-metrics.js';
 import { LocalServer, freePort, procSample, type LocalServerOptions, type ProcSample, type ServerTarget } from './server-process.js';
+import { spawnInOwnSession } from './own-session.js';
 
 const run = promisify(execFile);
 
@@ -130,7 +131,7 @@ class OwnedRedis {
     const port = await freePort();
     const pin = cpus !== undefined ? `taskset -c ${cpus} ` : '';
     // `exec` keeps the pid, so /proc/<pid> is redis-server itself.
-    const child = spawn('sh', ['-c', `exec ${pin}redis-server --port ${port} --bind 127.0.0.1 --save '' --appendonly no`], { stdio: 'ignore' });
+    const child = spawnInOwnSession('sh', ['-c', `exec ${pin}redis-server --port ${port} --bind 127.0.0.1 --save '' --appendonly no`], { stdio: 'ignore' });
     const redis = new OwnedRedis(child, `redis://127.0.0.1:${port}`);
     const deadline = Date.now() + 10_000;
     while (!(await pings(port))) {

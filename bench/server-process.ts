@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { GcLineReader, type GcMemory } from './gc-report.js';
 import { MetricsSnapshot } from './server-metrics.js';
 import type { PartSample } from './server-group.js';
 import { SERVER_NODE_FLAGS } from '../src/node-flags.js';
+import { spawnInOwnSession } from './own-session.js';
 
 /** The project root (bench/ sits in it). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -186,7 +187,7 @@ export class LocalServer implements ServerTarget {
     const pin = options.cpus !== undefined ? `taskset -c ${options.cpus} ` : '';
     // `exec` keeps one pid from sh to node, so /proc/<pid> is the server itself.
     const script = `ulimit -n ${options.nofile} 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${pin}"${process.execPath}" ${nodeArgs.join(' ')} ${options.entry ?? 'src/main.ts'}`;
-    const child = spawn('sh', ['-c', script], {
+    const child = spawnInOwnSession('sh', ['-c', script], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '500', ...options.env, PORT: String(port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,9 +17,10 @@
  *
  * Prints one line per instance and one for all: p50 / p99 / p99.9 / max and the share over 5 ms.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
+import { spawnInOwnSession } from '../own-session.js';
 import { RedisBroker } from '../../src/broker/redis.js';
 import type { EventDraft } from '../../src/domain/events.js';
 
@@ -114,12 +115,12 @@ async function parent(): Promise<void> {
   let url = flag('redis-url', '');
   if (!url) {
     const port = await freePort();
-    redis = spawn('taskset', ['-c', redisCpus, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    redis = spawnInOwnSession('taskset', ['-c', redisCpus, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     url = `redis://127.0.0.1:${port}`;
     for (let i = 0; i < 100 && !(await pings(port)); i++) await new Promise((r) => setTimeout(r, 50));
   }
   const children = Array.from({ length: instances }, () =>
-    spawn('taskset', ['-c', serverCpus, process.execPath, '--import', 'tsx', new URL(import.meta.url).pathname, '--child'], {
+    spawnInOwnSession('taskset', ['-c', serverCpus, process.execPath, '--import', 'tsx', new URL(import.meta.url).pathname, '--child'], {
       env: { ...process.env, FLOOR_REDIS_URL: url, FLOOR_FANOUT: fanout, FLOOR_RUN: run },
       stdio: ['pipe', 'pipe', 'inherit'],
     }),
