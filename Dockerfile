@@ -28,4 +28,4 @@ COPY --from=build /app/public/dist ./public/dist
 # Files stay root-owned (read-only to the app); the process runs unprivileged.
 USER node
 EXPOSE 8080
-CMD ["node", "--max-semi-space-size=32", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=32", "--single-threaded-gc", "dist/src/main.js"]

@@ -180,7 +180,8 @@ export class LocalServer implements ServerTarget {
   static async start(options: LocalServerOptions): Promise<LocalServer> {
     const port = await freePort();
     const gcHook = path.join(ROOT, 'bench', 'server-gc-hook.mjs');
-    const nodeArgs = [...SERVER_NODE_FLAGS, '--expose-gc', '--import', `"${gcHook}"`, '--import', 'tsx'];
+    // BENCH_NODE_FLAGS: more flags for the server children (product and floors), to try V8 settings.
+    const nodeArgs = [...SERVER_NODE_FLAGS, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), '--expose-gc', '--import', `"${gcHook}"`, '--import', 'tsx'];
     // No --cpu-prof-name: every thread (tsx runs a loader thread) writes a profile, and one fixed
     // name would leave whichever thread exited last. The directory is per run instead.
     if (options.profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`);

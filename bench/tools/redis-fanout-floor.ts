@@ -21,6 +21,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { spawnInOwnSession } from '../own-session.js';
+import { SERVER_NODE_FLAGS } from '../../src/node-flags.js';
 import { RedisBroker } from '../../src/broker/redis.js';
 import type { EventDraft } from '../../src/domain/events.js';
 
@@ -120,7 +121,7 @@ async function parent(): Promise<void> {
     for (let i = 0; i < 100 && !(await pings(port)); i++) await new Promise((r) => setTimeout(r, 50));
   }
   const children = Array.from({ length: instances }, () =>
-    spawnInOwnSession('taskset', ['-c', serverCpus, process.execPath, '--import', 'tsx', new URL(import.meta.url).pathname, '--child'], {
+    spawnInOwnSession('taskset', ['-c', serverCpus, process.execPath, ...SERVER_NODE_FLAGS, '--import', 'tsx', new URL(import.meta.url).pathname, '--child'], {
       env: { ...process.env, FLOOR_REDIS_URL: url, FLOOR_FANOUT: fanout, FLOOR_RUN: run },
       stdio: ['pipe', 'pipe', 'inherit'],
     }),

@@ -171,7 +171,7 @@ test('Dockerfile: pinned multi-stage build, production deps only, non-root, port
   const users = [...dockerfile.matchAll(/^USER (\S+)$/gm)].map((m) => m[1]);
   assert.ok(users.length > 0 && !['root', '0'].includes(users.at(-1)!), 'runs as a non-root user');
   assert.match(dockerfile, /^EXPOSE 8080$/m);
-  assert.match(dockerfile, /^CMD \["node", ?"--max-semi-space-size=32", ?"dist\/src\/main\.js"\]$/m); // the flags of src/node-flags.ts (test/node-flags.test.ts)
+  assert.match(dockerfile, /^CMD \["node", ?"--max-semi-space-size=32", ?"--single-threaded-gc", ?"dist\/src\/main\.js"\]$/m); // the flags of src/node-flags.ts (test/node-flags.test.ts)
   const ignored = readRepo('.dockerignore').split('\n').map((l) => l.trim());
   for (const entry of ['node_modules', 'dist', '.git']) assert.ok(ignored.includes(entry), `.dockerignore ${entry}`);
 });
