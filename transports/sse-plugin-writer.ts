@@ -2,8 +2,8 @@ import type { EventMessage, FastifyReply } from 'fastify';
 
 /** How an SSE stream reaches the socket; two implementations, chosen by SSE_WRITER. */
 export interface SseWriter {
-  /** Sends the status, headers and a first block. */
-  open(status: number, headers: Record<string, string>, first: Buffer): void;
+  /** Sends the status, headers and a first block; `onClientGone` runs when the client's connection closes. */
+  open(status: number, headers: Record<string, string>, first: Buffer, onClientGone: () => void): void;
   /** True when the writer takes `write`'s pre-encoded HTTP chunk instead of the block. */
   readonly chunked: boolean;
   /** Queues one block; `chunk` is the same block as an HTTP/1.1 chunk, given when `chunked`. */
@@ -29,11 +29,12 @@ export class PluginWriter implements SseWriter, AsyncIterable<EventMessage> {
 
   constructor(private readonly reply: FastifyReply) {}
 
-  open(status: number, headers: Record<string, string>, first: Buffer): void {
+  open(status: number, headers: Record<string, string>, first: Buffer, onClientGone: () => void): void {
     for (const [name, value] of Object.entries(headers)) this.reply.header(name, value);
     this.reply.code(status);
     this.push(first);
     this.reply.sse(this);
+    this.reply.raw.on('close', onClientGone);
   }
 
   write(block: Buffer): void {

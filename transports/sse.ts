@@ -9,7 +9,8 @@ import { HubError } from '../src/domain/errors.js';
 import type { TransportMetrics } from '../src/metrics.js';
 import { corkForTurn } from '../src/protocol/cork.js';
 import { SendBudget } from '../src/protocol/send-budget.js';
-import { SSE_HEARTBEAT, encodeSseControl, encodeSseEvent, encodeSseRetry, httpChunk } from '../src/protocol/sse-codec.js';
+import { HTTP_LAST_CHUNK, SSE_HEARTBEAT, encodeSseControl, encodeSseEvent, encodeSseRetry, httpChunk } from '../src/protocol/sse-codec.js';
+import { detachFromHttpServer, endDetached } from '../src/http-detach.js';
 import { PluginWriter, type SseWriter } from './sse-plugin-writer.js';
 import { whenExpired } from '../src/auth-plugin.js';
 import { clampedTimeout, type Deadline } from '../src/timers.js';
@@ -22,25 +23,38 @@ const HEARTBEAT_CHUNK = httpChunk(SSE_HEARTBEAT);
 /**
  * Writes pre-encoded blocks straight to the response's socket: the default writer. Once the head is
  * out, a chunked response's events go to the socket as pre-encoded chunks (`EncodedEvent.sseChunk`,
- * shared by every stream), so Node does not frame each write per recipient; `end()` goes through the
- * response, which writes the last chunk and the terminator after them.
+ * shared by every stream), so Node does not frame each write per recipient.
+ *
+ * A stream that only the client or the server's own reasons end (no `limit`/`timeout`) is moreover
+ * taken from Node's HTTP server once its head is out (src/http-detach.ts): the parser, request,
+ * response and Fastify's objects are let go for the stream's life (~6 KB per idle stream). It then
+ * ends by writing the last chunk and closing the connection. Otherwise (a bounded stream, whose
+ * connection a client such as k6 reuses; LOG_LEVEL=debug, where Fastify logs the request at its end;
+ * a Node whose internals differ) `end()` goes through the response, which writes the last chunk and
+ * the terminator and keeps the connection alive.
  */
 class DirectWriter implements SseWriter {
   private socket: Socket | null = null;
+  /** The socket is ours alone (src/http-detach.ts): every byte, the end included, goes to it. */
+  private detached = false;
   chunked = false;
-  /** The response; the Fastify reply is not kept (the stream needs only Node's response). */
-  private readonly raw: FastifyReply['raw'];
+  /** The response until detached; the Fastify reply is not kept (the stream needs only Node's response). */
+  private raw: FastifyReply['raw'] | null;
   private reply: FastifyReply | undefined;
-  /** @param releaseReply drop Fastify's hold on the reply once hijacked (see `open`) */
+  /**
+   * @param releaseReply drop Fastify's hold on the reply once hijacked (see `open`)
+   * @param detach take the socket from Node's HTTP server once the head is out, where it can be
+   */
   constructor(
     reply: FastifyReply,
     private readonly releaseReply: boolean,
+    private readonly detach: boolean,
   ) {
     this.reply = reply;
     this.raw = reply.raw;
   }
-  open(status: number, headers: Record<string, string>, first: Buffer): void {
-    const raw = this.raw;
+  open(status: number, headers: Record<string, string>, first: Buffer, onClientGone: () => void): void {
+    const raw = this.raw!;
     this.reply!.hijack();
     this.reply = undefined;
     // Fastify keeps the reply (and through it the request, its child logger, query and headers:
@@ -55,30 +69,41 @@ class DirectWriter implements SseWriter {
     }
     raw.writeHead(status, headers);
     raw.write(first); // sends the head: later bytes may go to the socket directly
-    // Node keeps the sent head as `_header` for the response's life, as the rope of concatenations
-    // that built it (~27 string pieces, ~0.9 KB per open stream); an equal flat string is one piece.
-    const head = (raw as unknown as { _header?: unknown })._header;
-    if (typeof head === 'string') (raw as unknown as { _header: string })._header = Buffer.from(head, 'latin1').toString('latin1');
     this.socket = raw.socket;
     // Only when the head went to the socket's own queue (Node may hold it corked until the next tick:
     // later socket writes still follow it), not into the response's buffer behind an earlier answer.
     const socket = this.socket as (Socket & { _httpMessage?: unknown }) | null;
     this.chunked = (raw as { chunkedEncoding?: boolean }).chunkedEncoding === true && socket?._httpMessage === raw && raw.writableLength === socket.writableLength;
+    // Detached only with Fastify's listener gone (else the request log would never be written) and
+    // when the body is chunked (the chunks we write are then the whole rest of the response).
+    if (this.detach && this.releaseReply && this.chunked && detachFromHttpServer(raw, onClientGone) !== undefined) {
+      this.detached = true;
+      this.raw = null;
+      return;
+    }
+    // Node keeps the sent head as `_header` for the response's life, as the rope of concatenations
+    // that built it (~27 string pieces, ~0.9 KB per open stream); an equal flat string is one piece.
+    const head = (raw as unknown as { _header?: unknown })._header;
+    if (typeof head === 'string') (raw as unknown as { _header: string })._header = Buffer.from(head, 'latin1').toString('latin1');
+    // `on`, not `once` (close is idempotent; `once` adds a wrapper object and a bound function per stream).
+    raw.on('close', onClientGone);
   }
   write(block: Buffer, chunk?: Buffer): void {
-    if (this.chunked && chunk && !this.socket!.destroyed) {
+    if (this.chunked && chunk) {
+      if (this.socket!.destroyed) return;
       corkForTurn(this.socket!);
       this.socket!.write(chunk);
       return;
     }
-    corkForTurn(this.raw);
-    this.raw.write(block);
+    corkForTurn(this.raw!);
+    this.raw!.write(block);
   }
   get pendingBytes(): number {
-    return this.raw.writableLength;
+    return this.detached ? this.socket!.writableLength : this.raw!.writableLength;
   }
   end(last?: Buffer): void {
-    this.raw.end(last);
+    if (this.detached) endDetached(this.socket!, last ? Buffer.concat([httpChunk(last), HTTP_LAST_CHUNK]) : HTTP_LAST_CHUNK);
+    else this.raw!.end(last);
   }
 }
 
@@ -177,7 +202,9 @@ export async function createSseStreamer(app: FastifyInstance) {
     metrics.connectionOpened();
     let timer: NodeJS.Timeout | undefined;
     let expiry: Deadline | undefined;
-    const writer: SseWriter = sseWriter === 'plugin' ? new PluginWriter(reply) : new DirectWriter(reply, releaseReply);
+    // A bounded stream keeps Node's HTTP server: its connection stays alive after it for the next request.
+    const unbounded = options.limit === undefined && options.timeoutMs === undefined;
+    const writer: SseWriter = sseWriter === 'plugin' ? new PluginWriter(reply) : new DirectWriter(reply, releaseReply, unbounded);
     const stream = new SseStream(options.user, writer, metrics, maxBufferedBytes, options.limit ?? Infinity, (s) => {
       streams.delete(s);
       clearTimeout(timer);
@@ -196,11 +223,9 @@ export async function createSseStreamer(app: FastifyInstance) {
     if (subscription.truncated) {
       first = Buffer.concat([first, encodeSseControl('truncated', { group: options.group, seq: subscription.head })]);
     }
-    writer.open(200, SSE_HEADERS, first);
+    writer.open(200, SSE_HEADERS, first, () => stream.close('client'));
     metrics.sent(first.length);
     streams.add(stream);
-    // `on`, not `once` (close is idempotent; `once` adds a wrapper object and a bound function per stream).
-    reply.raw.on('close', () => stream.close('client'));
     if (options.timeoutMs !== undefined) timer = clampedTimeout(() => stream.close('answered'), options.timeoutMs);
     expiry = whenExpired(request.principal, () =>
       stream.close('expired', encodeSseControl('error', { code: 'unauthorized', message: 'the token has expired' })),

@@ -42,6 +42,9 @@ export function httpChunk(bytes: Buffer): Buffer {
 
 const CRLF = Buffer.from('\r\n');
 
+/** The last chunk of a chunked body, with no trailers: what ends the response on the wire. */
+export const HTTP_LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+
 /** The `retry:` block sent on open (ms the client waits before reconnecting). */
 export function encodeSseRetry(ms: number): Buffer {
   return Buffer.from(encodeSseBlock({ retry: ms }));
