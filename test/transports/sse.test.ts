@@ -173,3 +173,108 @@ test('direct writer: each event is one pre-encoded HTTP chunk on the wire, and t
   assert.deepEqual(chunks.map((c) => /^id: (\d+)/.exec(c)?.[1] ?? c.split('\n')[0]), ['retry: 3000', '1', '2', '3']);
   assert.equal(await metricValue(server.app, 'rt_bytes_sent_total', { transport: 'sse' }), chunks.join('').length);
 });
+
+describe('direct writer: an unbounded stream leaves Node\'s HTTP server (src/http-detach.ts)', () => {
+  /** A raw HTTP/1.1 client on one socket, and the server's response object for its request. */
+  async function rawStream(t: import('node:test').TestContext, server: TestServer, path: string) {
+    const net = await import('node:net');
+    const responses: import('node:http').ServerResponse[] = [];
+    const onRequest = (_req: unknown, res: import('node:http').ServerResponse) => responses.push(res);
+    server.app.server.on('request', onRequest);
+    const socket = net.connect(Number(new URL(server.baseUrl).port), '127.0.0.1');
+    socket.on('error', () => {});
+    t.after(() => socket.destroy());
+    let wire = '';
+    socket.on('data', (d: Buffer) => (wire += d.toString('latin1')));
+    const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()).once('close', () => resolve()));
+    socket.write(`GET ${path} HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\n\r\n`);
+    await until(() => wire.includes('retry:'), 2000, 'stream open');
+    server.app.server.removeListener('request', onRequest);
+    return { socket, wire: () => wire, ended, response: responses[0]! };
+  }
+
+  /** The chunks of a chunked body, and whether it ended with the last chunk. */
+  function chunksOf(wire: string): { chunks: string[]; terminated: boolean } {
+    const body = wire.slice(wire.indexOf('\r\n\r\n') + 4);
+    const chunks: string[] = [];
+    for (let at = 0; at < body.length; ) {
+      const eol = body.indexOf('\r\n', at);
+      const size = Number.parseInt(body.slice(at, eol), 16);
+      if (size === 0) return { chunks, terminated: body.slice(eol) === '\r\n\r\n' };
+      chunks.push(body.slice(eol + 2, eol + 2 + size));
+      at = eol + 2 + size + 2;
+    }
+    return { chunks, terminated: false };
+  }
+
+  test('its response lets go of the socket; events, heartbeats and the shutdown end are the same bytes, then the connection closes', async (t) => {
+    const server = await startServer(t, { sseHeartbeatMs: 50 });
+    const stream = await rawStream(t, server, '/sse/groups/g');
+    assert.equal(stream.response.socket, null, 'detached');
+    assert.match(stream.wire(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*transfer-encoding: chunked\r\n/i);
+    for (const text of ['one', 'two']) await post(server, 'g', text);
+    await until(() => stream.wire().includes('"two"') && stream.wire().includes(': ping'), 2000, 'two events and a heartbeat');
+    await server.app.close();
+    await stream.ended;
+    const { chunks, terminated } = chunksOf(stream.wire());
+    assert.ok(terminated, 'the body ends with the last chunk');
+    assert.equal(chunks[0], 'retry: 3000\n\n');
+    assert.match(chunks.at(-1)!, /^event: error\ndata: \{"code":"shutting_down"/);
+    assert.deepEqual(chunks.filter((c) => c.startsWith('id:')).map((c) => /^id: (\d+)/.exec(c)![1]), ['1', '2']);
+    assert.equal(await metricValue(server.app, 'rt_bytes_sent_total', { transport: 'sse' }), chunks.join('').length);
+    assert.equal(await metricValue(server.app, 'rt_connections_closed_total', { transport: 'sse', reason: 'shutdown' }), 1);
+  });
+
+  test('the client going closes it (reason client) and gives back the stream and socket slots', async (t) => {
+    const server = await startServer(t);
+    for (const how of ['close', 'half-close'] as const) {
+      const stream = await rawStream(t, server, '/sse/groups/g');
+      assert.equal(stream.response.socket, null, 'detached');
+      assert.equal(server.app.connections.count, 1);
+      if (how === 'close') stream.socket.destroy();
+      else stream.socket.end();
+      await until(() => server.app.connections.count === 0 && server.app.sockets.count === 0, 2000, `slots released after the client's ${how}`);
+    }
+    assert.equal(await metricValue(server.app, 'rt_connections_closed_total', { transport: 'sse', reason: 'client' }), 2);
+    assert.equal(await metricValue(server.app, 'rt_connections', { transport: 'sse' }), 0);
+  });
+
+  test('a token expiring ends it with unauthorized and closes the connection', async (t) => {
+    const { mintToken } = await import('../../src/auth.js');
+    const server = await startServer(t, { authSecret: 'sse-secret' });
+    const token = mintToken('sse-secret', { sub: 'ann', groups: ['g'], ttlSeconds: 1 });
+    const stream = await rawStream(t, server, `/sse/groups/g?access_token=${token}`);
+    assert.equal(stream.response.socket, null, 'detached');
+    await stream.ended;
+    const { chunks, terminated } = chunksOf(stream.wire());
+    assert.ok(terminated);
+    assert.match(chunks.at(-1)!, /"code":"unauthorized"/);
+    await until(() => server.app.connections.count === 0 && server.app.sockets.count === 0, 2000, 'slots released');
+  });
+
+  test('a bounded stream keeps Node\'s HTTP server, and its connection serves the next request', async (t) => {
+    const server = await startServer(t);
+    const stream = await rawStream(t, server, '/sse/groups/g?limit=1');
+    assert.ok(stream.response.socket, 'not detached');
+    await post(server, 'g', 'only');
+    await until(() => chunksOf(stream.wire()).terminated, 2000, 'the end');
+    stream.socket.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n');
+    await until(() => /HTTP\/1\.1 200 OK[\s\S]*HTTP\/1\.1 200 OK/.test(stream.wire()), 2000, 'the next answer on the same connection');
+  });
+
+  test('on a Node whose internals differ it streams as before, not detached', async (t) => {
+    const { nodeHttpInternals } = await import('../../src/http-detach.js');
+    const freeParser = nodeHttpInternals.freeParser;
+    nodeHttpInternals.freeParser = undefined;
+    t.after(() => (nodeHttpInternals.freeParser = freeParser));
+    const server = await startServer(t, { maxBufferedBytes: 64 * 1024 });
+    const stream = await rawStream(t, server, '/sse/groups/g');
+    assert.ok(stream.response.socket, 'not detached');
+    await post(server, 'g', 'one');
+    await until(() => stream.wire().includes('"one"'), 2000, 'an event');
+    assert.deepEqual(chunksOf(stream.wire()).chunks.map((c) => c.split('\n')[0]), ['retry: 3000', 'id: 1']);
+    stream.socket.destroy();
+    await until(() => server.app.connections.count === 0, 2000, 'closed when the client goes');
+    assert.equal(await metricValue(server.app, 'rt_connections_closed_total', { transport: 'sse', reason: 'client' }), 1);
+  });
+});
