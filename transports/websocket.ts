@@ -5,7 +5,7 @@ import type {} from '@fastify/websocket'; // route option types (wsHandler)
 import { userQuerySchema } from '../src/domain/schemas.js';
 import { HubError, toHubError } from '../src/domain/errors.js';
 import type { EncodedEvent } from '../src/domain/events.js';
-import type { Hub, Subscriber, Subscription } from '../src/domain/hub.js';
+import { Subscription, type Hub, type Subscriber } from '../src/domain/hub.js';
 import type { TransportMetrics } from '../src/metrics.js';
 import { corkForTurn } from '../src/protocol/cork.js';
 import { SendBudget } from '../src/protocol/send-budget.js';
@@ -25,27 +25,23 @@ const CLOSE_GRACE_MS = 2000;
 /** Close code when the connection's token expires. */
 export const CLOSE_UNAUTHORIZED = 4001;
 
-/** One group subscription of a connection; delivers into the connection's socket. */
-class GroupSubscriber implements Subscriber {
-  readonly transport = 'websocket' as const;
-  subscription: Subscription | undefined = undefined;
-  constructor(
-    private readonly connection: WsConnection,
-    readonly user: string,
-  ) {}
-  deliver(event: EncodedEvent, replay: boolean): void {
-    this.connection.sendEvent(event, replay);
-  }
+/** Holds a group's place in a connection's subscriptions while its subscribe is in flight (one per subscribe op). */
+interface InFlight {
+  readonly inFlight: true;
 }
 
-/** One WebSocket connection: its subscriptions, liveness and write accounting. */
-class WsConnection implements LivenessMember {
-  private readonly subs = new SmallMap<string, GroupSubscriber>();
+/**
+ * One WebSocket connection: its subscriptions, liveness and write accounting. It is the Hub
+ * subscriber of each of its subscriptions (events of every group go to the same socket, so no object
+ * per subscription is needed to tell them apart), and its own SendBudget (the budget's two fields
+ * live in the connection rather than in an object of their own: one object less per connection).
+ */
+class WsConnection extends SendBudget implements LivenessMember, Subscriber {
+  private readonly subs = new SmallMap<string, Subscription | InFlight>();
   readonly raw: Socket;
   readAtPing = -1;
   private closeReason = 'client';
   private readonly publishBucket: TokenBucket | undefined;
-  private readonly budget: SendBudget;
   /** The token's expiry timer, when the token expires. */
   expiry: Deadline | undefined = undefined;
 
@@ -53,15 +49,15 @@ class WsConnection implements LivenessMember {
     readonly socket: WebSocket,
     /** The client address, for the per-IP connection count (the request itself is not kept). */
     readonly ip: string,
-    private readonly user: string,
+    readonly user: string,
     private readonly principal: Principal | null,
     private readonly hub: Hub,
     private readonly metrics: TransportMetrics,
     private readonly limits: { maxBufferedBytes: number; maxMessageBytes: number; maxSubscriptions: number; closeGraceMs: number },
     private readonly publishLimiter: PublishLimiter,
   ) {
+    super(limits.maxBufferedBytes);
     this.publishBucket = publishLimiter.connectionBucket();
-    this.budget = new SendBudget(limits.maxBufferedBytes);
     // ws keeps its net.Socket private; corking it is the only way to batch frames per tick.
     this.raw = (socket as unknown as { _socket: Socket })._socket;
   }
@@ -75,11 +71,17 @@ class WsConnection implements LivenessMember {
     this.metrics.sent(bytes);
   }
 
-  sendEvent(event: EncodedEvent, replay: boolean): void {
+  /** Subscriber: the transport, for presence and metrics (on the prototype, not a field per connection). */
+  get transport(): 'websocket' {
+    return 'websocket';
+  }
+
+  /** Subscriber: one event of any of this connection's groups. */
+  deliver(event: EncodedEvent, replay: boolean): void {
     if (this.socket.readyState !== this.socket.OPEN) return; // closing: ws would drop the frame silently, yet we would count it delivered
     // Server frames are unmasked, so the whole frame is encoded once per event and written as is.
     const frame = (event.websocket ??= wsTextFrame(encodeEventFrame(event.json)));
-    if (!this.budget.allows(this.socket.bufferedAmount, frame.length, replay)) return this.cut();
+    if (!this.allows(this.socket.bufferedAmount, frame.length, replay)) return this.cut();
     corkForTurn(this.raw);
     this.raw.write(frame);
     this.metrics.sent(frame.length);
@@ -113,38 +115,37 @@ class WsConnection implements LivenessMember {
       }
       case 'subscribe': {
         authorize(this.principal, op.group);
-        const subscriber = new GroupSubscriber(this, this.user);
+        const slot: InFlight = { inFlight: true };
         if (!this.subs.has(op.group)) {
           if (this.subs.size >= this.limits.maxSubscriptions) {
             throw new HubError('invalid_request', `at most ${this.limits.maxSubscriptions} subscriptions per connection`);
           }
           // Hold the slot before awaiting: a whole read is dispatched at once, so the in-flight ones count too.
-          this.subs.set(op.group, subscriber);
+          this.subs.set(op.group, slot);
         }
         let subscription: Subscription;
         try {
-          subscription = await this.hub.subscribe(op.group, subscriber, op.since);
+          subscription = await this.hub.subscribe(op.group, this, op.since);
         } catch (err) {
-          if (this.subs.get(op.group) === subscriber) this.subs.delete(op.group);
+          if (this.subs.get(op.group) === slot) this.subs.delete(op.group);
           throw err;
         }
         if (this.socket.readyState !== this.socket.OPEN) return subscription.close();
-        subscriber.subscription = subscription;
         const previous = this.subs.get(op.group);
-        if (previous !== subscriber) previous?.subscription?.close(); // re-subscribing replaces (e.g. to resume at a cursor)
-        this.subs.set(op.group, subscriber);
+        if (previous instanceof Subscription) previous.close(); // re-subscribing replaces (e.g. to resume at a cursor)
+        this.subs.set(op.group, subscription);
         const reply: Record<string, unknown> = { op: 'subscribed', group: op.group, seq: subscription.head };
         if (subscription.truncated) reply.truncated = true;
         if (op.ref !== undefined) reply.ref = op.ref;
         // One replay past MAX_BUFFERED_BYTES at a time: asking for another while one is queued past it cuts.
-        if (subscription.replay.length > 0 && !this.budget.admitReplay(this.socket.bufferedAmount)) return this.cut();
+        if (subscription.replay.length > 0 && !this.admitReplay(this.socket.bufferedAmount)) return this.cut();
         this.reply(encodeReply(reply));
         return subscription.start();
       }
       case 'unsubscribe': {
-        const subscriber = this.subs.get(op.group);
-        if (!subscriber) throw new HubError('not_subscribed', `not subscribed to ${op.group}`);
-        subscriber.subscription?.close();
+        const entry = this.subs.get(op.group);
+        if (!entry) throw new HubError('not_subscribed', `not subscribed to ${op.group}`);
+        if (entry instanceof Subscription) entry.close();
         this.subs.delete(op.group);
         return this.reply(encodeReply(op.ref === undefined ? { op: 'unsubscribed', group: op.group } : { op: 'unsubscribed', group: op.group, ref: op.ref }));
       }
@@ -156,7 +157,7 @@ class WsConnection implements LivenessMember {
     if (this.socket.readyState !== this.socket.OPEN) return;
     const bytes = Buffer.byteLength(text);
     const frameBytes = bytes + wsFrameOverhead(bytes);
-    if (!last && !this.budget.allows(this.socket.bufferedAmount, frameBytes, false)) return this.cut();
+    if (!last && !this.allows(this.socket.bufferedAmount, frameBytes, false)) return this.cut();
     this.socket.send(text);
     this.metrics.sent(frameBytes);
   }
@@ -181,7 +182,7 @@ class WsConnection implements LivenessMember {
   }
 
   releaseSubscriptions(): void {
-    for (const subscriber of this.subs.values()) subscriber.subscription?.close();
+    for (const entry of this.subs.values()) if (entry instanceof Subscription) entry.close();
     this.subs.clear();
   }
 
@@ -231,8 +232,9 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
       throw new HubError('invalid_request', 'GET /ws needs a WebSocket upgrade');
     },
     wsHandler: (socket: WebSocket, request: FastifyRequest<{ Querystring: { user?: string } }>) => {
+      const ip = request.ip; // read once: release() drops the socket's cached address
       try {
-        app.connections.acquire(request.ip);
+        app.connections.acquire(ip);
       } catch (err) {
         socket.send(encodeError(toHubError(err)));
         socket.close(1013, 'too_many_connections');
@@ -241,7 +243,7 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
       metrics.connectionOpened();
       release(socket);
       const { principal } = request; // the connection keeps this and the IP, not the request
-      const connection = new WsConnection(socket, request.ip, principal?.user ?? request.query.user ?? 'anonymous', principal, app.hub, metrics, limits, app.publishLimiter);
+      const connection = new WsConnection(socket, ip, principal?.user ?? request.query.user ?? 'anonymous', principal, app.hub, metrics, limits, app.publishLimiter);
       connections.add(connection);
       if (principal?.expiresAt) connection.expiry = whenExpired(principal, () => connection.expire());
       (socket as OwnedWebSocket).owner = connection;

@@ -7,8 +7,11 @@ import { WebSocket } from 'ws';
  * the IncomingMessage, a ServerResponse made for it, headers and a child logger): about 2 KB held for
  * the connection's whole life, for a handler that logs and terminates. This swaps it for one shared
  * listener per endpoint that does the same, and unlinks the placeholder response from the socket;
- * callers must not keep the request in closures either.
- * @returns the function to call with each new socket
+ * callers must not keep the request in closures either. It also drops the TCP socket's cached peer
+ * address object (Node keeps `{ address, family, port }` once `remoteAddress` was read, as the HTTP
+ * guard and `request.ip` do): callers read the IP before and keep that string; Node reads the
+ * address again from the handle if anything asks later.
+ * @returns the function to call with each new socket, once the caller has read `request.ip`
  */
 export function upgradeReleaser(log: FastifyBaseLogger): (socket: WebSocket) => void {
   function onError(this: WebSocket, err: Error): void {
@@ -20,8 +23,11 @@ export function upgradeReleaser(log: FastifyBaseLogger): (socket: WebSocket) => 
     socket.on('error', onError);
     // The plugin's placeholder ServerResponse stays the TCP socket's current HTTP message after the
     // upgrade; nothing HTTP writes to an upgraded socket, so the link only keeps the request alive.
-    const raw = (socket as unknown as { _socket?: { _httpMessage?: unknown } })._socket;
-    if (raw && raw._httpMessage) raw._httpMessage = null;
+    const raw = (socket as unknown as { _socket?: { _httpMessage?: unknown; _peername?: unknown } })._socket;
+    if (!raw) return;
+    if (raw._httpMessage) raw._httpMessage = null;
+    // Assigned, not deleted: a delete would turn the socket into a slower dictionary-mode object.
+    if (raw._peername) raw._peername = undefined;
   };
 }
 
@@ -33,4 +39,14 @@ export function upgradeReleaser(log: FastifyBaseLogger): (socket: WebSocket) => 
  */
 export class OwnedWebSocket extends WebSocket {
   owner: unknown = undefined;
+
+  constructor(...args: unknown[]) {
+    super(...(args as [null]));
+    // ws gives every socket an empty extensions object of its own; with no extension negotiated
+    // (perMessageDeflate is off) it is only ever read, so all can share one (frozen: a write would
+    // throw, not leak into other sockets). A negotiated extension replaces it before use.
+    (this as unknown as { _extensions: object })._extensions = NO_EXTENSIONS;
+  }
 }
+
+const NO_EXTENSIONS = Object.freeze({});

@@ -4,13 +4,18 @@
  * settled, least-squares slope). It says what Node itself (`net`, `http`) and `ws` cost per
  * connection before any server code of ours or Fastify's:
  *
- *   node --import tsx bench/tools/bare-conn-rss.ts [net|http|ws|all] [N=19700] [--steps 6]
+ *   node --import tsx bench/tools/bare-conn-rss.ts [net|http|ws|ws-lean|all] [N=19700] [--steps 6]
  *
  * - net:  `net.createServer`, each socket held with a no-op `data` listener.
  * - http: `http.createServer`, each request answered with an SSE head and `retry:` and held open
  *         (what an SSE stream costs in Node's HTTP stack).
  * - ws:   `ws` on a plain `http.Server` (`perMessageDeflate: false`), one small text message
  *         received per connection (a subscribe), nothing kept by us beyond the WebSocket.
+ * - ws-lean: the same with the leanest ws configuration found without replacing ws:
+ *         `clientTracking: false` (no `clients` Set entry and no close closure per socket),
+ *         `autoPong: false` with one shared `ping` listener that answers with `pong` (no
+ *         per-socket pong-completion closure), and a WebSocket subclass whose sockets share one
+ *         frozen empty extensions object.
  *
  * The server child runs pinned to CPU 0 (like the bench's), the client child on CPU 1. Bounded: N is
  * capped by the open-files limit, each step waits at most 60 s.
@@ -21,7 +26,7 @@ import { GcLineReader, jsMemory, rssWithoutYoung, type GcMemory } from '../gc-re
 import { fitPerConnection, stepCounts } from '../memory-fit.js';
 import { ROOT } from '../server-process.js';
 
-const MODES = ['net', 'http', 'ws'] as const;
+const MODES = ['net', 'http', 'ws', 'ws-lean'] as const;
 type Mode = (typeof MODES)[number];
 
 const SERVER = `
@@ -36,11 +41,21 @@ if (mode === 'net') {
     res.write('retry: 3000\\n\\n');
   });
   server.requestTimeout = 0; server.headersTimeout = 0;
-} else {
+} else if (mode === 'ws') {
   const { WebSocketServer } = require(process.argv[2]);
   server = http.createServer();
   const wss = new WebSocketServer({ server, perMessageDeflate: false });
   wss.on('connection', (ws) => { ws.on('message', (d) => { if (d.length && ws.readyState === 1) ws.send('{"op":"subscribed"}'); }); ws.on('error', () => {}); });
+} else {
+  const { WebSocketServer, WebSocket } = require(process.argv[2]);
+  const NO_EXTENSIONS = Object.freeze({});
+  class LeanWebSocket extends WebSocket { constructor(...args) { super(...args); this._extensions = NO_EXTENSIONS; } }
+  function onMessage(d) { if (d.length && this.readyState === 1) this.send('{"op":"subscribed"}'); }
+  function onPing(d) { if (this.readyState === 1) this.pong(d); }
+  function onError() {}
+  server = http.createServer();
+  const wss = new WebSocketServer({ server, perMessageDeflate: false, clientTracking: false, autoPong: false, WebSocket: LeanWebSocket });
+  wss.on('connection', (ws) => { ws.on('message', onMessage); ws.on('ping', onPing); ws.on('error', onError); });
 }
 server.listen(0, '127.0.0.1', () => process.stdout.write('port ' + server.address().port + '\\n'));
 `;
@@ -133,7 +148,7 @@ async function measure(mode: Mode, n: number, steps: number): Promise<void> {
     const js = fit(jsMemory);
     const kb = (b: number) => `${(b / 1024).toFixed(2)} KB`;
     console.log(
-      `${mode.padEnd(4)} ${n} connections, ${reads.length} reads: RSS/conn ${kb(rss.slope)} ± ${kb(rss.slopeStdError ?? 0)} (R² ${rss.r2?.toFixed(4)}), ` +
+      `${mode.padEnd(7)} ${n} connections, ${reads.length} reads: RSS/conn ${kb(rss.slope)} ± ${kb(rss.slopeStdError ?? 0)} (R² ${rss.r2?.toFixed(4)}), ` +
         `RSS w/o young gen ${kb(young.slope)}, JS heap+external ${kb(js.slope)}; RSS at start ${(start.rss / 1048576).toFixed(1)} MB, at ${n} ${(reads.at(-1)!.m.rss / 1048576).toFixed(1)} MB`,
     );
   } finally {

@@ -4,13 +4,23 @@
  * diffs two heap snapshots (before / while held, each after a full GC). Development aid, not a bench
  * scenario (the `capacity` scenario measures RSS per connection):
  *
- *   node --expose-gc --import tsx bench/tools/conn-heap.ts websocket|sse|stomp [N=1000] [--top 30] [--floor]
+ *   node --expose-gc --import tsx bench/tools/conn-heap.ts websocket|sse|stomp [N=1000] [--top 30] [--floor] [--retainers]
+ *
+ * `--bare` (websocket only) serves a bare `ws` server on a plain `http.Server` instead (what
+ * bench/tools/bare-conn-rss.ts measures as `ws`), the baseline of what ws and Node hold themselves.
+ * `--retainers` keys each row by what first holds the node too (`Object <- WritableState.buffered`),
+ * to tell which of many anonymous objects and arrays a connection adds.
  *
  * `--floor` builds the floor server (bench/floors/) instead of the product, for the same breakdown of
  * what the minimal server holds.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import v8 from 'node:v8';
+import { WebSocketServer } from 'ws';
 import { buildApp } from '../../src/app.js';
 import { buildFloor } from '../floors/index.js';
 
@@ -19,24 +29,51 @@ const n = Number(process.argv[3] ?? 1000);
 const topAt = process.argv.indexOf('--top');
 const top = topAt === -1 ? 30 : Number(process.argv[topAt + 1]);
 const floor = process.argv.includes('--floor');
+const byRetainer = process.argv.includes('--retainers');
+const bare = process.argv.includes('--bare');
 
 type Totals = Map<string, { count: number; bytes: number }>;
 
 /** Self sizes by node name (constructor for objects, "(closure) name" for functions, type otherwise). */
 function census(): Totals {
   const snapshot = JSON.parse(readAll(v8.getHeapSnapshot())) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
     nodes: number[];
+    edges: number[];
     strings: string[];
   };
   const fields = snapshot.snapshot.meta.node_fields;
   const types = snapshot.snapshot.meta.node_types[0];
   const width = fields.length;
-  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
+  const [typeAt, nameAt, sizeAt, edgeCountAt] = ['type', 'name', 'self_size', 'edge_count'].map((f) => fields.indexOf(f));
+  const nameOf = (i: number): string => {
+    const type = types[snapshot.nodes[i + typeAt!]!]!;
+    return type === 'object' || type === 'native' ? snapshot.strings[snapshot.nodes[i + nameAt!]!]! : type === 'closure' ? `(closure) ${snapshot.strings[snapshot.nodes[i + nameAt!]!]}` : `(${type})`;
+  };
+  // First non-weak retainer of each node (by node offset), as "name.edge".
+  const retainer = new Map<number, string>();
+  if (byRetainer) {
+    const edgeFields = snapshot.snapshot.meta.edge_fields;
+    const edgeTypes = snapshot.snapshot.meta.edge_types[0];
+    const ew = edgeFields.length;
+    const [etAt, enAt, toAt] = ['type', 'name_or_index', 'to_node'].map((f) => edgeFields.indexOf(f));
+    let e = 0;
+    for (let i = 0; i < snapshot.nodes.length; i += width) {
+      const count = snapshot.nodes[i + edgeCountAt!]!;
+      for (let k = 0; k < count; k++, e += ew) {
+        const et = edgeTypes[snapshot.edges[e + etAt!]!]!;
+        if (et === 'weak' || et === 'shortcut') continue;
+        const to = snapshot.edges[e + toAt!]!;
+        if (retainer.has(to)) continue;
+        const en = snapshot.edges[e + enAt!]!;
+        const edge = et === 'element' || et === 'hidden' ? '[]' : snapshot.strings[en]!; // indexes would split a row
+        retainer.set(to, `${nameOf(i)}.${edge}`);
+      }
+    }
+  }
   const totals: Totals = new Map();
   for (let i = 0; i < snapshot.nodes.length; i += width) {
-    const type = types[snapshot.nodes[i + typeAt!]!]!;
-    const name = type === 'object' || type === 'native' ? snapshot.strings[snapshot.nodes[i + nameAt!]!]! : type === 'closure' ? `(closure) ${snapshot.strings[snapshot.nodes[i + nameAt!]!]}` : `(${type})`;
+    const name = byRetainer ? `${nameOf(i)} <- ${retainer.get(i) ?? '(root)'}` : nameOf(i);
     const entry = totals.get(name) ?? { count: 0, bytes: 0 };
     entry.count++;
     entry.bytes += snapshot.nodes[i + sizeAt!]!;
@@ -83,12 +120,32 @@ for (let i = 0; i < Number(n); i++) {
 process.stdin.on('end', () => process.exit(0)); process.stdin.resume();
 `;
 
-const app = floor ? await buildFloor() : await buildApp({ logLevel: 'warn', maxConnectionsPerIp: 1_000_000 });
-await app.listen({ port: 0, host: '127.0.0.1' });
+/** A bare ws server that answers the client's subscribe, holding nothing of its own per connection. */
+async function bareWs(): Promise<{ server: http.Server; close(): Promise<void> }> {
+  const server = http.createServer();
+  const wss = new WebSocketServer({ server, perMessageDeflate: false });
+  wss.on('connection', (ws) => {
+    ws.on('message', () => ws.send('{"op":"subscribed"}'));
+    ws.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    server,
+    close: async () => {
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+const app = bare ? await bareWs() : floor ? await buildFloor() : await buildApp({ logLevel: 'warn', maxConnectionsPerIp: 1_000_000 });
+if (!bare) await (app as Awaited<ReturnType<typeof buildApp>>).listen({ port: 0, host: '127.0.0.1' });
 const { port } = app.server.address() as { port: number };
 // Warm the paths once so lazily created shared state is in the baseline, not counted per connection.
 await settle();
-const before = census();
+// The baseline waits in a file: held in memory, its own keys would be counted in the second census.
+const beforeFile = path.join(os.tmpdir(), `conn-heap-${process.pid}.json`);
+fs.writeFileSync(beforeFile, JSON.stringify([...census()]));
 await settle();
 const rssBefore = process.memoryUsage.rss();
 const child = spawn(process.execPath, ['-e', CLIENT, String(port), transport, String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -96,13 +153,15 @@ await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.t
 await settle();
 const rssHeld = process.memoryUsage.rss();
 const held = census();
+const before: Totals = new Map(JSON.parse(fs.readFileSync(beforeFile, 'utf8')) as [string, { count: number; bytes: number }][]);
+fs.unlinkSync(beforeFile);
 const rows = [...held].map(([name, h]) => {
   const b = before.get(name) ?? { count: 0, bytes: 0 };
   return { name, count: (h.count - b.count) / n, bytes: (h.bytes - b.bytes) / n };
 });
 rows.sort((a, b) => b.bytes - a.bytes);
 const total = rows.reduce((s, r) => s + r.bytes, 0);
-console.log(`${transport}${floor ? ' (floor)' : ''}: ${n} connections, JS heap self size per connection ${total.toFixed(0)} B; RSS per connection ${((rssHeld - rssBefore) / n).toFixed(0)} B`);
+console.log(`${transport}${bare ? ' (bare ws)' : floor ? ' (floor)' : ''}: ${n} connections, JS heap self size per connection ${total.toFixed(0)} B; RSS per connection ${((rssHeld - rssBefore) / n).toFixed(0)} B`);
 for (const r of rows.slice(0, top)) console.log(`${r.bytes.toFixed(0).padStart(7)} B  ${r.count.toFixed(2).padStart(6)} x  ${r.name}`);
 child.stdin!.end();
 await app.close();

@@ -5,7 +5,8 @@
  * writes may not. While a replay is still unsent, only the live bytes queued behind it count.
  * One replay past the bound at a time: a replay is admitted only while the unsent bytes are within
  * the bound, so repeating subscribe-with-replay cannot queue more than the bound plus one replay.
- * Pure bookkeeping: the caller passes the socket's unsent byte count.
+ * Pure bookkeeping: the caller passes the socket's unsent byte count. A connection class may extend
+ * it (be its own budget) so that an idle connection holds its three fields, not one more object.
  */
 export class SendBudget {
   private catchingUp = false;

@@ -69,8 +69,9 @@ export function registerStompEndpoint(
       throw new HubError('invalid_request', `GET ${path} needs a WebSocket upgrade (STOMP over WebSocket)`);
     },
     wsHandler: (socket: WebSocket, request: FastifyRequest<{ Querystring: { user?: string } }>) => {
+      const ip = request.ip; // read once: release() drops the socket's cached address
       try {
-        app.connections.acquire(request.ip);
+        app.connections.acquire(ip);
       } catch {
         socket.send(encodeFrame('ERROR', { message: 'too_many_connections' }, 'server is at MAX_CONNECTIONS', '1.2'));
         socket.close(1013, 'too_many_connections');
@@ -79,7 +80,7 @@ export function registerStompEndpoint(
       metrics.connectionOpened();
       release(socket);
       // The session keeps the IP, not the request.
-      const session = new StompSession(socket, request.query.user ?? 'anonymous', request.principal, app.auth, app.hub, metrics, destinations, options, request.ip);
+      const session = new StompSession(socket, request.query.user ?? 'anonymous', request.principal, app.auth, app.hub, metrics, destinations, options, ip);
       sessions.add(session);
       (socket as OwnedWebSocket).owner = session;
       socket.on('message', onMessage);

@@ -109,9 +109,10 @@ class StompSubscription implements Subscriber {
 
 /**
  * A STOMP 1.0–1.2 session over one WebSocket: CONNECT negotiation, heart-beats, SUBSCRIBE/UNSUBSCRIBE,
- * SEND, RECEIPT, DISCONNECT and ERROR (after which the connection closes, as the spec says).
+ * SEND, RECEIPT, DISCONNECT and ERROR (after which the connection closes, as the spec says). It is
+ * its own SendBudget (the budget's fields in the session, not an object more per connection).
  */
-export class StompSession implements LivenessMember, Ticking {
+export class StompSession extends SendBudget implements LivenessMember, Ticking {
   private version: StompVersion | undefined = undefined;
   private readonly reader: StompFrameReader;
   private readonly subs = new SmallMap<string, StompSubscription>();
@@ -126,7 +127,6 @@ export class StompSession implements LivenessMember, Ticking {
   private closing = false;
   private expiry: Deadline | undefined = undefined;
   private readonly publishBucket: TokenBucket | undefined;
-  private readonly budget: SendBudget;
   /** Protocol-level pings (in addition to heart-beats, which a client may turn off): see ws-liveness. */
   readAtPing = -1;
   /** Why the connection closed, for the metric. */
@@ -146,9 +146,9 @@ export class StompSession implements LivenessMember, Ticking {
     /** The client address, for the per-IP connection count (the upgrade request itself is not kept). */
     readonly ip: string,
   ) {
+    super(options.maxBufferedBytes);
     this.reader = new StompFrameReader({ maxFrameBytes: options.maxFrameBytes, maxHeaders: options.maxHeaders });
     this.publishBucket = options.publishLimiter.connectionBucket();
-    this.budget = new SendBudget(options.maxBufferedBytes);
     this.raw = (socket as unknown as { _socket: Socket })._socket; // private in ws; needed to cork per tick
   }
 
@@ -255,7 +255,7 @@ export class StompSession implements LivenessMember, Ticking {
     subscriber.subscription = subscription;
     subscriber.signalTruncation = subscription.truncated;
     // One replay past MAX_BUFFERED_BYTES at a time: asking for another while one is queued past it cuts.
-    if (subscription.replay.length > 0 && !this.budget.admitReplay(this.socket.bufferedAmount)) return this.cut();
+    if (subscription.replay.length > 0 && !this.admitReplay(this.socket.bufferedAmount)) return this.cut();
     if (receipt !== undefined) {
       const headers: Record<string, string> = { 'receipt-id': receipt, seq: String(subscription.head) };
       if (subscription.truncated) headers.truncated = 'true';
@@ -299,7 +299,7 @@ export class StompSession implements LivenessMember, Ticking {
     if (this.closing) return;
     const header = head ? wsTextFrameHeader(head.length + bytes.length) : undefined;
     const length = header ? header.length + head!.length + bytes.length : bytes.length;
-    if (!this.budget.allows(this.socket.bufferedAmount, length, replay)) return this.cut();
+    if (!this.allows(this.socket.bufferedAmount, length, replay)) return this.cut();
     if (this.socket.readyState !== this.socket.OPEN) return;
     corkForTurn(this.raw);
     if (header) {
@@ -317,7 +317,7 @@ export class StompSession implements LivenessMember, Ticking {
     if (this.socket.readyState !== this.socket.OPEN) return;
     const length = Buffer.byteLength(frame);
     const wire = length + wsFrameOverhead(length);
-    if (!last && !this.budget.allows(this.socket.bufferedAmount, wire, false)) return this.cut();
+    if (!last && !this.allows(this.socket.bufferedAmount, wire, false)) return this.cut();
     this.socket.send(frame);
     this.lastSent = Date.now();
     this.metrics.sent(wire);
