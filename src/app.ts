@@ -16,7 +16,7 @@ import { errorsPlugin } from './errors-plugin.js';
 import { authPlugin } from './auth-plugin.js';
 import { guardedServerFactory, httpGuardPlugin, TIMEOUT_CHECK_MS } from './http-guard.js';
 import { chooseStompSubprotocol } from '../transports/stomp/codec.js';
-import { OwnedWebSocket } from '../transports/ws-upgrade.js';
+import { OwnedWebSocket, WebSocketRegistry } from '../transports/ws-upgrade.js';
 import httpApi from '../transports/http-api.js';
 import shortPolling from '../transports/short-polling.js';
 import longPolling from '../transports/long-polling.js';
@@ -163,13 +163,18 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
         perMessageDeflate: false,
         // Sockets with a slot for their connection: shared listeners instead of closures per connection.
         WebSocket: OwnedWebSocket as never, // the plugin's typing wants ws's namespace statics on the class
+        // Per socket, ws's `clients` Set costs an entry and a close closure, and auto-pong a closure:
+        // the endpoints keep their own Sets (app.websockets) and answer pings themselves (ws-upgrade.ts).
+        clientTracking: false,
+        autoPong: false,
         handleProtocols: (protocols: Set<string>, request: { url?: string }) =>
           STOMP_PATHS.has((request.url ?? '').split('?')[0]!) ? chooseStompSubprotocol(protocols) : false,
       },
     });
     app.decorate('websocketServer', upgrades.websocketServer); // for whoever holds the app (tests, tools)
+    app.decorate('websockets', new WebSocketRegistry());
     upgrades.addHook('onClose', async () => {
-      for (const client of upgrades.websocketServer.clients) client.terminate(); // anything a transport missed
+      await app.websockets.terminateAll(); // anything a transport's preClose left open
       await new Promise<void>((resolve) => upgrades.websocketServer.close(() => resolve()));
     });
     await upgrades.register(websocket);

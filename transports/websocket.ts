@@ -11,8 +11,8 @@ import { corkForTurn } from '../src/protocol/cork.js';
 import { SendBudget } from '../src/protocol/send-budget.js';
 import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, wsFrameOverhead, wsTextFrame, type WsClientOp } from '../src/protocol/ws-codec.js';
 import { SmallMap } from '../src/protocol/small-map.js';
-import { checkLivenessEvery, closeWithin, type LivenessMember } from './ws-liveness.js';
-import { upgradeReleaser, type OwnedWebSocket } from './ws-upgrade.js';
+import { closeWithin, checkLivenessEvery, type LivenessMember } from './ws-liveness.js';
+import { pongFrameBytes, upgradeReleaser, type OwnedWebSocket, type PingAnswering } from './ws-upgrade.js';
 import { authorize, type Principal } from '../src/auth.js';
 import { publisherOf, whenExpired } from '../src/auth-plugin.js';
 import type { Deadline } from '../src/timers.js';
@@ -36,7 +36,7 @@ interface InFlight {
  * per subscription is needed to tell them apart), and its own SendBudget (the budget's two fields
  * live in the connection rather than in an object of their own: one object less per connection).
  */
-class WsConnection extends SendBudget implements LivenessMember, Subscriber {
+class WsConnection extends SendBudget implements LivenessMember, Subscriber, PingAnswering {
   private readonly subs = new SmallMap<string, Subscription | InFlight>();
   readonly raw: Socket;
   readAtPing = -1;
@@ -68,6 +68,19 @@ class WsConnection extends SendBudget implements LivenessMember, Subscriber {
   }
 
   pinged(bytes: number): void {
+    this.metrics.sent(bytes);
+  }
+
+  answerPing(data: Buffer): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    const bytes = pongFrameBytes(data);
+    if (!this.allows(this.socket.bufferedAmount, bytes, false)) {
+      // Terminated at once, as ws's own auto-pong bound does: a close frame would only queue behind the pongs.
+      this.metrics.dropped('slow_consumer');
+      this.closeReason = 'slow_consumer';
+      return this.socket.terminate();
+    }
+    this.socket.pong(data);
     this.metrics.sent(bytes);
   }
 
@@ -212,6 +225,9 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
   function onMessage(this: WebSocket, data: RawData): void {
     ((this as OwnedWebSocket).owner as WsConnection).onMessage(data);
   }
+  function onPing(this: WebSocket, data: Buffer): void {
+    ((this as OwnedWebSocket).owner as WsConnection).answerPing(data);
+  }
   function onClose(this: WebSocket): void {
     const connection = (this as OwnedWebSocket).owner as WsConnection;
     connection.expiry?.clear();
@@ -220,6 +236,7 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
     metrics.connectionClosed(connection.closed());
   }
   checkLivenessEvery(app, app.config.wsPingMs, connections);
+  app.websockets.add(connections);
   app.addHook('preClose', async () => {
     for (const connection of connections) connection.close(1012, 'shutting_down', 'shutdown');
   });
@@ -237,7 +254,7 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
         app.connections.acquire(ip);
       } catch (err) {
         socket.send(encodeError(toHubError(err)));
-        socket.close(1013, 'too_many_connections');
+        closeWithin(socket, 1013, 'too_many_connections', limits.closeGraceMs); // in no endpoint Set: bounded here
         return;
       }
       metrics.connectionOpened();
@@ -248,6 +265,7 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
       if (principal?.expiresAt) connection.expiry = whenExpired(principal, () => connection.expire());
       (socket as OwnedWebSocket).owner = connection;
       socket.on('message', onMessage);
+      socket.on('ping', onPing);
       // `on`, not `once`: ws emits close once, and `once` adds a wrapper object and a bound function per connection.
       socket.on('close', onClose);
     },

@@ -1,6 +1,63 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { WebSocket } from 'ws';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every endpoint's open WebSockets (ws's own `clients` registry is off). */
+    websockets: WebSocketRegistry;
+  }
+}
+
+/**
+ * The open WebSockets of every endpoint, for terminating what is left when the app closes (and for
+ * tests). ws's own registry (`clientTracking`) is turned off in app.ts: it costs a `clients` Set entry
+ * and a close-listener closure per socket (and turns the socket's `close` listeners into an array),
+ * while every endpoint keeps its connections in a Set of its own already. Sockets refused before they
+ * join an endpoint's Set are closed with `closeWithin`, which bounds them by itself.
+ */
+export class WebSocketRegistry implements Iterable<WebSocket> {
+  private readonly endpoints: ReadonlySet<{ readonly socket: WebSocket }>[] = [];
+
+  /** Adds an endpoint's live Set of connections (read when iterated, not copied). */
+  add(connections: ReadonlySet<{ readonly socket: WebSocket }>): void {
+    this.endpoints.push(connections);
+  }
+
+  *[Symbol.iterator](): Iterator<WebSocket> {
+    for (const connections of this.endpoints) for (const connection of connections) yield connection.socket;
+  }
+
+  /**
+   * Terminates every open socket and resolves once each has emitted `close` (so the endpoints'
+   * close listeners have run: their Sets are empty and their slots released). With ws's registry
+   * this wait was ws's server close; without it, that close no longer waits for anything.
+   */
+  async terminateAll(): Promise<void> {
+    const closing: Promise<unknown>[] = [];
+    for (const socket of this) {
+      if (socket.readyState === WebSocket.CLOSED) continue;
+      closing.push(new Promise((resolve) => socket.once('close', resolve)));
+      socket.terminate();
+    }
+    await Promise.all(closing);
+  }
+}
+
+/**
+ * What answers a peer's ping. ws's `autoPong` is off (app.ts): it keeps a pong-completion closure per
+ * socket to count unsent pongs (and terminates past 60); the connection answers instead, within its
+ * MAX_BUFFERED_BYTES budget like any other write: a peer that pings without reading is terminated
+ * as a slow consumer once its unsent bytes pass the bound.
+ */
+export interface PingAnswering {
+  answerPing(data: Buffer): void;
+}
+
+/** The pong frame's wire bytes for a ping's payload (control frames carry at most 125 bytes). */
+export function pongFrameBytes(data: Buffer): number {
+  return 2 + data.length;
+}
+
 /**
  * Lets an upgraded connection forget the HTTP request it came from. @fastify/websocket attaches an
  * `error` listener per connection that closes over the upgrade's Fastify request and reply (and so

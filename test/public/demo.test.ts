@@ -150,7 +150,7 @@ describe('demo page in Chromium', { skip: missing }, () => {
       await page.getByLabel('Transport', { exact: true }).selectOption(transport);
       await page.getByRole('button', { name: 'Join' }).click();
       await page.waitForFunction((n) => window.arenaDemo.transport === n && /^subscribed/.test(window.arenaDemo.hint), transport, WAIT);
-      for (const socket of app.websocketServer.clients) socket.terminate();
+      for (const socket of app.websockets) socket.terminate();
       await page.waitForFunction(() => /^connection lost \(close \d+\)/.test(window.arenaDemo.hint), undefined, WAIT);
       assert.equal(await page.getByRole('status').first().getAttribute('class'), 'hint bad', 'a real loss is shown as one');
       const missed = await publish('cut', `while cut ${transport}`);

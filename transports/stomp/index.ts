@@ -4,8 +4,8 @@ import type {} from '@fastify/websocket'; // route option types (wsHandler)
 import { userQuerySchema } from '../../src/domain/schemas.js';
 import { HubError } from '../../src/domain/errors.js';
 import { encodeFrame } from './codec.js';
-import { StompSession, canonicalDestinations, type StompDestinations, type StreamSource } from './session.js';
-import { checkLivenessEvery } from '../ws-liveness.js';
+import { CLOSE_GRACE_MS, StompSession, canonicalDestinations, type StompDestinations, type StreamSource } from './session.js';
+import { checkLivenessEvery, closeWithin } from '../ws-liveness.js';
 import { upgradeReleaser, type OwnedWebSocket } from '../ws-upgrade.js';
 
 /** Most headers a frame may carry (the spec sets no limit; a hostile client could send 10,000). */
@@ -48,6 +48,9 @@ export function registerStompEndpoint(
   function onMessage(this: WebSocket, data: RawData): void {
     ((this as OwnedWebSocket).owner as StompSession).onMessage(toBuffer(data));
   }
+  function onPing(this: WebSocket, data: Buffer): void {
+    ((this as OwnedWebSocket).owner as StompSession).answerPing(data);
+  }
   function onClose(this: WebSocket): void {
     const session = (this as OwnedWebSocket).owner as StompSession;
     sessions.delete(session);
@@ -56,6 +59,7 @@ export function registerStompEndpoint(
     metrics.connectionClosed(session.closeReason);
   }
   checkLivenessEvery(app, app.config.wsPingMs, sessions);
+  app.websockets.add(sessions);
   app.addHook('preClose', async () => {
     for (const session of sessions) session.fail('shutting_down', 'server restarting; reconnect and resubscribe with since', 1012);
   });
@@ -74,7 +78,7 @@ export function registerStompEndpoint(
         app.connections.acquire(ip);
       } catch {
         socket.send(encodeFrame('ERROR', { message: 'too_many_connections' }, 'server is at MAX_CONNECTIONS', '1.2'));
-        socket.close(1013, 'too_many_connections');
+        closeWithin(socket, 1013, 'too_many_connections', CLOSE_GRACE_MS); // in no endpoint Set: bounded here
         return;
       }
       metrics.connectionOpened();
@@ -84,6 +88,7 @@ export function registerStompEndpoint(
       sessions.add(session);
       (socket as OwnedWebSocket).owner = session;
       socket.on('message', onMessage);
+      socket.on('ping', onPing);
       // `on`, not `once`: ws emits close once, and `once` adds a wrapper object and a bound function per connection.
       socket.on('close', onClose);
     },

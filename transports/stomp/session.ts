@@ -10,6 +10,7 @@ import { SendBudget } from '../../src/protocol/send-budget.js';
 import { wsFrameOverhead, wsTextFrameHeader } from '../../src/protocol/ws-codec.js';
 import { SmallMap } from '../../src/protocol/small-map.js';
 import { closeWithin, type LivenessMember } from '../ws-liveness.js';
+import { pongFrameBytes, type PingAnswering } from '../ws-upgrade.js';
 import { authorize, tokenOf, type Authenticator, type Principal } from '../../src/auth.js';
 import { publisherOf, whenExpired } from '../../src/auth-plugin.js';
 import type { PublishLimiter, TokenBucket } from '../../src/rate-limiter.js';
@@ -78,7 +79,7 @@ const heartbeats = new SharedTicker();
 const WS_CLOSE_ERROR = 1008;
 const WS_CLOSE_SLOW_CONSUMER = 4008;
 /** How long a peer gets to answer our close frame before its socket is destroyed. */
-const CLOSE_GRACE_MS = 2000;
+export const CLOSE_GRACE_MS = 2000;
 
 /** One SUBSCRIBE: a Hub subscriber whose MESSAGE head (subscription, destination) is encoded once. */
 class StompSubscription implements Subscriber {
@@ -112,7 +113,7 @@ class StompSubscription implements Subscriber {
  * SEND, RECEIPT, DISCONNECT and ERROR (after which the connection closes, as the spec says). It is
  * its own SendBudget (the budget's fields in the session, not an object more per connection).
  */
-export class StompSession extends SendBudget implements LivenessMember, Ticking {
+export class StompSession extends SendBudget implements LivenessMember, Ticking, PingAnswering {
   private version: StompVersion | undefined = undefined;
   private readonly reader: StompFrameReader;
   private readonly subs = new SmallMap<string, StompSubscription>();
@@ -159,6 +160,20 @@ export class StompSession extends SendBudget implements LivenessMember, Ticking 
   }
 
   pinged(bytes: number): void {
+    this.metrics.sent(bytes);
+  }
+
+  answerPing(data: Buffer): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    const bytes = pongFrameBytes(data);
+    if (!this.allows(this.socket.bufferedAmount, bytes, false)) {
+      // Terminated at once, as ws's own auto-pong bound does: an ERROR frame would only queue behind the pongs.
+      this.metrics.dropped('slow_consumer');
+      this.closeReason = 'slow_consumer';
+      this.releaseSubscriptions();
+      return this.socket.terminate();
+    }
+    this.socket.pong(data);
     this.metrics.sent(bytes);
   }
 
