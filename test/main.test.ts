@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { openStream } from './support/raw-http.js';
+import { SERVER_NODE_FLAGS } from '../src/node-flags.js';
 
 
 async function freePort(): Promise<number> {
@@ -41,7 +42,7 @@ describe('main', () => {
   test('npm start: its start line, no line per request, and SIGTERM to the npm process stops the server within the grace', { timeout: 60000 }, async () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
     // `exec`: npm's shell becomes node, so the SIGTERM npm forwards reaches the server (no sh or tsx CLI between).
-    assert.equal(pkg.scripts.start, 'exec node --max-semi-space-size=32 --import tsx src/main.ts');
+    assert.equal(pkg.scripts.start, `exec node ${SERVER_NODE_FLAGS.join(' ')} --import tsx src/main.ts`);
     const port = await freePort();
     // The real thing: npm itself (the same npm that runs `npm test`, else the one on PATH).
     const npm = process.env.npm_execpath;
