@@ -84,7 +84,7 @@ describe('MAX_BUFFERED_BYTES covers every write', () => {
     });
   }
 
-  test('WebSocket: protocol pings from a peer that never reads are bounded by ws (terminated after 60 unanswered pongs)', { timeout: 60_000 }, async (t) => {
+  test('WebSocket: protocol pings from a peer that never reads are bounded by MAX_BUFFERED_BYTES (its pongs count; terminated as a slow consumer)', { timeout: 60_000 }, async (t) => {
     const server = await startServer(t, { maxBufferedBytes: MAX_BUFFERED });
     const { socket, closed } = await openPaused(server, '/ws');
     t.after(() => socket.terminate());

@@ -12,7 +12,7 @@ import { SendBudget } from '../src/protocol/send-budget.js';
 import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, wsFrameOverhead, wsTextFrame, type WsClientOp } from '../src/protocol/ws-codec.js';
 import { SmallMap } from '../src/protocol/small-map.js';
 import { closeWithin, checkLivenessEvery, type LivenessMember } from './ws-liveness.js';
-import { pongFrameBytes, upgradeReleaser, type OwnedWebSocket, type PingAnswering } from './ws-upgrade.js';
+import { pongWithinBudget, upgradeReleaser, type OwnedWebSocket, type PingAnswering } from './ws-upgrade.js';
 import { authorize, type Principal } from '../src/auth.js';
 import { publisherOf, whenExpired } from '../src/auth-plugin.js';
 import type { Deadline } from '../src/timers.js';
@@ -72,16 +72,9 @@ class WsConnection extends SendBudget implements LivenessMember, Subscriber, Pin
   }
 
   answerPing(data: Buffer): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    const bytes = pongFrameBytes(data);
-    if (!this.allows(this.socket.bufferedAmount, bytes, false)) {
-      // Terminated at once, as ws's own auto-pong bound does: a close frame would only queue behind the pongs.
-      this.metrics.dropped('slow_consumer');
-      this.closeReason = 'slow_consumer';
-      return this.socket.terminate();
-    }
-    this.socket.pong(data);
-    this.metrics.sent(bytes);
+    if (pongWithinBudget(this, this.socket, data, this.metrics)) return;
+    this.closeReason = 'slow_consumer';
+    this.socket.terminate();
   }
 
   /** Subscriber: the transport, for presence and metrics (on the prototype, not a field per connection). */

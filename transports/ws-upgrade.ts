@@ -1,5 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { WebSocket } from 'ws';
+import type { TransportMetrics } from '../src/metrics.js';
+import type { SendBudget } from '../src/protocol/send-budget.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -53,9 +55,21 @@ export interface PingAnswering {
   answerPing(data: Buffer): void;
 }
 
-/** The pong frame's wire bytes for a ping's payload (control frames carry at most 125 bytes). */
-export function pongFrameBytes(data: Buffer): number {
-  return 2 + data.length;
+/**
+ * Answers a ping with its payload when the pong fits the connection's send budget, and counts its
+ * bytes; a closing socket needs no answer. False when it does not fit: the metric is counted and the
+ * caller terminates the connection (a close frame would only queue behind the pongs).
+ */
+export function pongWithinBudget(budget: SendBudget, socket: WebSocket, data: Buffer, metrics: TransportMetrics): boolean {
+  if (socket.readyState !== socket.OPEN) return true;
+  const bytes = 2 + data.length; // the pong frame: control frames carry at most 125 payload bytes
+  if (!budget.allows(socket.bufferedAmount, bytes, false)) {
+    metrics.dropped('slow_consumer');
+    return false;
+  }
+  socket.pong(data);
+  metrics.sent(bytes);
+  return true;
 }
 
 /**

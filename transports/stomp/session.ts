@@ -10,7 +10,7 @@ import { SendBudget } from '../../src/protocol/send-budget.js';
 import { wsFrameOverhead, wsTextFrameHeader } from '../../src/protocol/ws-codec.js';
 import { SmallMap } from '../../src/protocol/small-map.js';
 import { closeWithin, type LivenessMember } from '../ws-liveness.js';
-import { pongFrameBytes, type PingAnswering } from '../ws-upgrade.js';
+import { pongWithinBudget, type PingAnswering } from '../ws-upgrade.js';
 import { authorize, tokenOf, type Authenticator, type Principal } from '../../src/auth.js';
 import { publisherOf, whenExpired } from '../../src/auth-plugin.js';
 import type { PublishLimiter, TokenBucket } from '../../src/rate-limiter.js';
@@ -164,17 +164,10 @@ export class StompSession extends SendBudget implements LivenessMember, Ticking,
   }
 
   answerPing(data: Buffer): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    const bytes = pongFrameBytes(data);
-    if (!this.allows(this.socket.bufferedAmount, bytes, false)) {
-      // Terminated at once, as ws's own auto-pong bound does: an ERROR frame would only queue behind the pongs.
-      this.metrics.dropped('slow_consumer');
-      this.closeReason = 'slow_consumer';
-      this.releaseSubscriptions();
-      return this.socket.terminate();
-    }
-    this.socket.pong(data);
-    this.metrics.sent(bytes);
+    if (pongWithinBudget(this, this.socket, data, this.metrics)) return;
+    this.closeReason = 'slow_consumer'; // terminated at once: an ERROR frame would only queue behind the pongs
+    this.releaseSubscriptions();
+    this.socket.terminate();
   }
 
   /** Feeds one WebSocket message. Frames are handled strictly in order. */
