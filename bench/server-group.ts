@@ -170,7 +170,8 @@ class ForeignRedis {
   async stop(): Promise<void> {}
 }
 
-function pings(port: number): Promise<boolean> {
+/** Whether a Redis answers PING on 127.0.0.1:`port` within 300 ms. */
+export function pings(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     const done = (ok: boolean) => {

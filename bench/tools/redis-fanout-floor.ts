@@ -21,6 +21,8 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { spawnInOwnSession } from '../own-session.js';
+import { freePort } from '../server-process.js';
+import { pings } from '../server-group.js';
 import { SERVER_NODE_FLAGS } from '../../src/node-flags.js';
 import { RedisBroker } from '../../src/broker/redis.js';
 import type { EventDraft } from '../../src/domain/events.js';
@@ -202,30 +204,4 @@ function cpuSeconds(pid: number): number {
   } catch {
     return NaN;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function pings(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    const done = (ok: boolean) => {
-      clearTimeout(t);
-      s.destroy();
-      resolve(ok);
-    };
-    const t = setTimeout(() => done(false), 300);
-    s.once('error', () => done(false));
-    s.once('connect', () => s.write('PING\r\n'));
-    s.once('data', (d) => done(d.toString().startsWith('+PONG')));
-  });
 }
