@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -147,7 +147,26 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The server as a child process: `node --import tsx src/main.ts`, pinned and with a raised fd limit. */
+let built = false;
+
+/**
+ * Transpiles src/, transports/ and bench/ to dist/ (src/build.mjs), once per bench process: server
+ * children (product and floors) run the compiled tree, as `npm start` and the Dockerfile's image do,
+ * so no tsx loader thread or esbuild child shares the server's core.
+ */
+export function buildServerOnce(): void {
+  if (built) return;
+  const run = spawnSync(process.execPath, [path.join(ROOT, 'src', 'build.mjs'), 'src', 'transports', 'bench'], { cwd: ROOT, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`src/build.mjs failed:\n${run.stderr}`);
+  built = true;
+}
+
+/** Where src/build.mjs puts a source file's JavaScript: `src/main.ts` → `dist/src/main.js`. */
+export function compiledEntry(entry: string): string {
+  return path.join('dist', entry.replace(/\.ts$/, '.js'));
+}
+
+/** The server as a child process: `node dist/src/main.js` (compiled first), pinned and with a raised fd limit. */
 export class LocalServer implements ServerTarget {
   readonly host = '127.0.0.1';
   private lines: string[] = [];
@@ -178,16 +197,20 @@ export class LocalServer implements ServerTarget {
 
   /** Starts the child and waits until /readyz answers 200 (at most 30 s). */
   static async start(options: LocalServerOptions): Promise<LocalServer> {
+    // BENCH_TSX=1: the TypeScript through tsx's loader instead, as the bench ran servers before
+    // 2026-12-02 (kept to compare the two: docs/decisions.md, "The server runs compiled").
+    const viaTsx = process.env.BENCH_TSX === '1';
+    if (!viaTsx) buildServerOnce();
     const port = await freePort();
     const gcHook = path.join(ROOT, 'bench', 'server-gc-hook.mjs');
     // BENCH_NODE_FLAGS: more flags for the server children (product and floors), to try V8 settings.
-    const nodeArgs = [...SERVER_NODE_FLAGS, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), '--expose-gc', '--import', `"${gcHook}"`, '--import', 'tsx'];
-    // No --cpu-prof-name: every thread (tsx runs a loader thread) writes a profile, and one fixed
+    const nodeArgs = [...SERVER_NODE_FLAGS, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), '--expose-gc', '--import', `"${gcHook}"`, ...(viaTsx ? ['--import', 'tsx'] : [])];
+    // No --cpu-prof-name: every thread (a worker, were there one) writes a profile, and one fixed
     // name would leave whichever thread exited last. The directory is per run instead.
     if (options.profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`);
     const pin = options.cpus !== undefined ? `taskset -c ${options.cpus} ` : '';
     // `exec` keeps one pid from sh to node, so /proc/<pid> is the server itself.
-    const script = `ulimit -n ${options.nofile} 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${pin}"${process.execPath}" ${nodeArgs.join(' ')} ${options.entry ?? 'src/main.ts'}`;
+    const script = `ulimit -n ${options.nofile} 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${pin}"${process.execPath}" ${nodeArgs.join(' ')} ${viaTsx ? (options.entry ?? 'src/main.ts') : compiledEntry(options.entry ?? 'src/main.ts')}`;
     const child = spawnInOwnSession('sh', ['-c', script], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '500', ...options.env, PORT: String(port), HOST: '127.0.0.1' },

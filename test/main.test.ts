@@ -41,8 +41,9 @@ async function healthy(port: number): Promise<boolean> {
 describe('main', () => {
   test('npm start: its start line, no line per request, and SIGTERM to the npm process stops the server within the grace', { timeout: 60000 }, async () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-    // `exec`: npm's shell becomes node, so the SIGTERM npm forwards reaches the server (no sh or tsx CLI between).
-    assert.equal(pkg.scripts.start, `exec node ${SERVER_NODE_FLAGS.join(' ')} --import tsx src/main.ts`);
+    // src/build.mjs first (dist/ is what runs), then `exec`: npm's shell becomes node, so the SIGTERM npm
+    // forwards reaches the server (no sh or tsx CLI between).
+    assert.equal(pkg.scripts.start, `node src/build.mjs && exec node ${SERVER_NODE_FLAGS.join(' ')} dist/src/main.js`);
     const port = await freePort();
     // The real thing: npm itself (the same npm that runs `npm test`, else the one on PATH).
     const npm = process.env.npm_execpath;

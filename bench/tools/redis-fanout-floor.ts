@@ -21,7 +21,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { spawnInOwnSession } from '../own-session.js';
-import { freePort } from '../server-process.js';
+import { buildServerOnce, compiledEntry, freePort, ROOT } from '../server-process.js';
 import { pings } from '../server-group.js';
 import { SERVER_NODE_FLAGS } from '../../src/node-flags.js';
 import { RedisBroker } from '../../src/broker/redis.js';
@@ -122,8 +122,10 @@ async function parent(): Promise<void> {
     url = `redis://127.0.0.1:${port}`;
     for (let i = 0; i < 100 && !(await pings(port)); i++) await new Promise((r) => setTimeout(r, 50));
   }
+  buildServerOnce(); // the children run compiled, as the product's instances do
   const children = Array.from({ length: instances }, () =>
-    spawnInOwnSession('taskset', ['-c', serverCpus, process.execPath, ...SERVER_NODE_FLAGS, '--import', 'tsx', new URL(import.meta.url).pathname, '--child'], {
+    spawnInOwnSession('taskset', ['-c', serverCpus, process.execPath, ...SERVER_NODE_FLAGS, compiledEntry('bench/tools/redis-fanout-floor.ts'), '--child'], {
+      cwd: ROOT,
       env: { ...process.env, FLOOR_REDIS_URL: url, FLOOR_FANOUT: fanout, FLOOR_RUN: run },
       stdio: ['pipe', 'pipe', 'inherit'],
     }),

@@ -3,9 +3,11 @@
 # with Redis beside the servers (CPU 0) and beside the load generator (CPU 1), one instance on Redis, and
 # the floor (bench/tools/redis-fanout-floor.ts) in both layouts. One line per run; `uptime` before each.
 #   bench/tools/redis-lag-ab.sh [rounds=3] [seconds=15]
-# With more arguments, each is a set of extra node flags for the servers (BENCH_NODE_FLAGS; " " for
-# none), and each round runs only the product on two instances (Redis on CPU 0) once per set:
-#   bench/tools/redis-lag-ab.sh 4 30 " " "--no-single-threaded-gc"
+# With more arguments, each is an environment for the bench (" " for none: VAR=value, space-separated;
+# BENCH_NODE_FLAGS adds node flags to the servers, BENCH_TSX=1 runs them through tsx instead of dist/),
+# and each round runs only the product on two instances (Redis on CPU 0) once per set:
+#   bench/tools/redis-lag-ab.sh 4 30 " " "BENCH_NODE_FLAGS=--no-single-threaded-gc"
+#   bench/tools/redis-lag-ab.sh 5 15 " " "BENCH_TSX=1"
 cd "$(dirname "$0")/../.." || exit 1
 rounds=${1:-3}; secs=${2:-15}
 [ $# -ge 2 ] && shift 2 || set --
@@ -22,7 +24,7 @@ i=1
 while [ "$i" -le "$rounds" ]; do
   echo "round $i $(date -u +%H:%M:%S) $(uptime | sed 's/.*load/load/')"
   if [ $# -gt 0 ]; then
-    for flags in "$@"; do echo "  redis x2, flags [$flags]: $(BENCH_NODE_FLAGS="$flags" room --instances 2)"; done
+    for set in "$@"; do echo "  redis x2, env [$set]: $(for kv in $set; do export "$kv"; done; room --instances 2)"; done
     i=$((i + 1)); continue
   fi
   echo "  redis x2, Redis on CPU 0: $(room --instances 2)"

@@ -8,8 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${1:-3}; SECONDS_PER_RUN=${2:-10}
 URL_PATH='/poll/groups/g1?since=0'
-PORT=9811 taskset -c 0 node --max-semi-space-size=32 --single-threaded-gc --import tsx bench/floors/main.ts > /tmp/wrk-ab-floor.log 2>&1 & FP=$!
-PORT=9812 LOG_LEVEL=warn taskset -c 0 node --max-semi-space-size=32 --single-threaded-gc --import tsx src/main.ts > /tmp/wrk-ab-product.log 2>&1 & PP=$!
+node src/build.mjs src transports bench   # both run compiled (dist/), as npm start and the bench run them
+PORT=9811 taskset -c 0 node --max-semi-space-size=32 --single-threaded-gc dist/bench/floors/main.js > /tmp/wrk-ab-floor.log 2>&1 & FP=$!
+PORT=9812 LOG_LEVEL=warn taskset -c 0 node --max-semi-space-size=32 --single-threaded-gc dist/src/main.js > /tmp/wrk-ab-product.log 2>&1 & PP=$!
 trap 'kill $FP $PP 2>/dev/null || true' EXIT
 for _ in $(seq 60); do [ "$(ss -ltn | grep -cE ':981[12] ')" -ge 2 ] && break; sleep 1; done
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
