@@ -141,7 +141,7 @@ function createMetricSet(registry: Registry) {
     brokerPublish: new FastHistogram('rt_broker_publish_seconds', 'Broker publish duration', ['broker'], [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registry),
     brokerErrors: counter('rt_broker_errors_total', 'Broker operations that failed', ['broker']),
     httpSocketsClosed: counter('rt_http_sockets_closed_total', 'TCP sockets the server refused or closed for a limit, by reason', ['reason']),
-    brokerLag: new FastHistogram('rt_broker_delivery_lag_seconds', 'Server accept (on any instance) to arrival from the broker here', ['broker'], BROKER_LAG_BUCKETS, registry),
+    brokerLag: new FastHistogram('rt_broker_delivery_lag_seconds', 'Server accept (on any instance) to arrival from the broker here; accept taken as the middle of the event\'s whole-ms at, so within 0.5 ms of the true lag', ['broker'], BROKER_LAG_BUCKETS, registry),
   };
 }
 type MetricSet = ReturnType<typeof createMetricSet>;

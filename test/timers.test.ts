@@ -1,6 +1,36 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_TIMER_MS, SharedTicker, atTime, clampDelay, clampedInterval, clampedTimeout } from '../src/timers.js';
+import { MAX_TIMER_MS, SharedTicker, atTime, clampDelay, clampedInterval, clampedTimeout, msSinceWholeMs, preciseOrCoarse, wallClockMs } from '../src/timers.js';
+
+describe('wallClockMs', () => {
+  test('reads the wall clock below the millisecond, within a millisecond of Date.now()', async () => {
+    const fractions = new Set<number>();
+    for (let i = 0; i < 50; i++) {
+      const before = Date.now();
+      const now = wallClockMs();
+      const after = Date.now();
+      assert.ok(now > before - 1 && now < after + 2, `${now} beside ${before}..${after}`);
+      fractions.add(Math.round((now % 1) * 1000));
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(fractions.size > 1, 'not whole milliseconds');
+  });
+
+  test('msSinceWholeMs takes a whole-ms instant as the middle of its millisecond', () => {
+    const at = Date.now();
+    const since = msSinceWholeMs(at);
+    assert.ok(since > -0.5 - 1e-9 && since < 1000, `${since}`);
+    const ago = msSinceWholeMs(at - 100);
+    assert.ok(ago >= 99.5 && ago < 1100, `${ago}`);
+  });
+
+  test('falls back to Date.now() when the two clocks disagree (the system clock was set)', () => {
+    assert.equal(preciseOrCoarse(1_000_000.25, 1_000_000), 1_000_000.25);
+    assert.equal(preciseOrCoarse(1_000_001.75, 1_000_000), 1_000_001.75);
+    assert.equal(preciseOrCoarse(1_000_000.25, 1_005_000), 1_005_000, 'clock set forward 5 s');
+    assert.equal(preciseOrCoarse(1_005_000.25, 1_000_000), 1_000_000, 'clock set back 5 s');
+  });
+});
 
 describe('clampDelay', () => {
   test('keeps what Node can hold; NaN, negatives and overflows are clamped', () => {

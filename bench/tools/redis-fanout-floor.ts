@@ -9,7 +9,9 @@
  * ~170-byte event on reading it (as the product does for a WebSocket publish frame) and acknowledges it.
  * Every instance writes every event it receives from Redis to each of its sockets, corked per turn like
  * the product's streams. Each instance measures accept (the trigger read) → arrival from Redis with
- * `performance.timeOrigin + performance.now()`, on the same clock across processes.
+ * `performance.timeOrigin + performance.now()`, on the same clock across processes, twice: as the
+ * product measures it (accept in whole ms, as an event's `at`, taken as the middle of its millisecond:
+ * each sample within ±0.5 ms; the `all:` line) and exactly (the `all, exact accept time:` line).
  *
  *   npx tsx bench/tools/redis-fanout-floor.ts [--instances 2] [--clients 150] [--duration 15]
  *     [--interval-ms 1000] [--fanout on|off] [--server-cpus 0] [--load-cpus 1] [--redis-cpus 0]
@@ -48,6 +50,7 @@ async function child(): Promise<void> {
   const broker = await RedisBroker.connect({ url, historySize: 1000, groupIdleMs: 60_000, maxGroups: 10, keyPrefix: `rt-floor-${process.env.FLOOR_RUN}` });
   const sockets = new Set<net.Socket>();
   const lags: number[] = [];
+  const exact: number[] = [];
   const corked = new Set<net.Socket>();
   let scheduled = false;
   const uncorkAll = () => {
@@ -58,7 +61,11 @@ async function child(): Promise<void> {
   let recording = false;
   broker.setHandler((event) => {
     const at = (event.event as { sentAt?: number }).sentAt;
-    if (recording && at !== undefined && lags.length < 1_000_000) lags.push(hr() - at);
+    if (recording && at !== undefined && lags.length < 1_000_000) {
+      const arrived = hr();
+      lags.push(arrived - (Math.floor(at) + 0.5));
+      exact.push(arrived - at);
+    }
     if (!fanout) return;
     const frame = Buffer.from(`\x81${String.fromCharCode(Math.min(125, event.json.length))}${event.json}`);
     for (const s of sockets) {
@@ -94,7 +101,7 @@ async function child(): Promise<void> {
     if (line.includes('record')) recording = true;
     if (line.includes('stop')) {
       recording = false;
-      process.stdout.write(JSON.stringify({ lags }) + '\n');
+      process.stdout.write(JSON.stringify({ lags, exact }) + '\n');
       for (const s of sockets) s.destroy();
       server.close();
       await broker.close();
@@ -181,7 +188,8 @@ async function parent(): Promise<void> {
   await new Promise((r) => setTimeout(r, duration * 1000));
   const cpu = pids.map((pid, i) => ((cpuSeconds(pid) - cpu0[i]!) / duration) * 100);
   for (const c of children) c.stdin!.write('stop\n');
-  const results = await Promise.all(lines.map(async (next) => (JSON.parse(await next()) as { lags: number[] }).lags));
+  const reports = await Promise.all(lines.map(async (next) => JSON.parse(await next()) as { lags: number[]; exact: number[] }));
+  const results = reports.map((r) => r.lags);
   clearInterval(wheel);
   for (const s of sockets) s.destroy();
   redis?.kill('SIGKILL');
@@ -195,6 +203,7 @@ async function parent(): Promise<void> {
   console.log(`  CPU % over the window: ${cpu.map((c, i) => `${i < instances ? `instance ${i + 1}` : 'redis'} ${c.toFixed(1)}`).join(', ')}`);
   results.forEach((xs, i) => line(`  accept → arrival, instance ${i + 1}`, [...xs]));
   line('  accept → arrival, all', results.flat());
+  line('  accept → arrival, all, exact accept time', reports.flatMap((r) => r.exact));
 }
 
 /** utime + stime of a process (its threads included), in seconds. */

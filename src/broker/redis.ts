@@ -5,6 +5,7 @@ import { EncodedEvent, type EventDraft, type HistoryRead, type RtEvent } from '.
 import { SNAPSHOT_CHAT_SIZE, type Broker, type BrokerHandler, type BrokerObserver, type BrokerOptions, type ResyncHandler } from './broker.js';
 import { PUBLISH_SCRIPT, READ_SCRIPT, SNAPSHOT_SCRIPT, TOUCH_SCRIPT, groupKeys, type GroupKeys } from './redis-scripts.js';
 import { clusterNodeOptions, redisConnectionOptions } from './redis-options.js';
+import { msSinceWholeMs } from '../timers.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -206,7 +207,7 @@ export class RedisBroker implements Broker {
     } catch {
       return; // not ours (someone else publishing on our channel); the stream stays the source of truth
     }
-    this.options.observer?.deliveryLag((Date.now() - encoded.event.at) / 1000);
+    this.options.observer?.deliveryLag(msSinceWholeMs(encoded.event.at) / 1000);
     this.handler(encoded);
   }
 

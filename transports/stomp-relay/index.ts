@@ -3,6 +3,7 @@ import { registerStompEndpoint } from '../stomp/index.js';
 import { canonicalDestinations, type StreamSource } from '../stomp/session.js';
 import type { RelayBroker } from './relay-broker.js';
 import { RelayEventCache, RelayStream } from './relay-stream.js';
+import { msSinceWholeMs } from '../../src/timers.js';
 
 /** Options of the relay endpoint. */
 export interface StompRelayOptions {
@@ -24,7 +25,7 @@ const WS_CLOSE_TRY_LATER = 1013;
  */
 export default async function stompRelay(app: FastifyInstance, options: StompRelayOptions): Promise<void> {
   const lag = app.metrics.brokerDeliveryLag('rabbitmq');
-  const events = new RelayEventCache((event) => lag(Math.max(0, Date.now() - event.event.at) / 1000));
+  const events = new RelayEventCache((event) => lag(Math.max(0, msSinceWholeMs(event.event.at)) / 1000));
   const deps = { broker: options.broker, read: (group: string, since: number | undefined) => app.hub.read(group, since), events, maxHeld: options.maxHeld ?? app.config.historySize };
   const subscriptions: StreamSource = { subscribe: (group, subscriber, since) => RelayStream.open(group, subscriber, since, deps) };
   const sessions = registerStompEndpoint(app, '/stomp-relay', canonicalDestinations, { transport: 'stomp-relay', subscriptions });
