@@ -152,7 +152,7 @@ let built = false;
 /**
  * Transpiles src/, transports/ and bench/ to dist/ (src/build.mjs), once per bench process: server
  * children (product and floors) run the compiled tree, as `npm start` and the Dockerfile's image do,
- * so no tsx loader thread or esbuild child shares the server's core.
+ * so no tsx loader thread shares the server's core.
  */
 export function buildServerOnce(): void {
   if (built) return;

@@ -2,8 +2,8 @@
 // (src/main.ts → dist/src/main.js), one file per source, no bundling and no type check (that is
 // `npm run typecheck`). `npm start` runs it before it execs node on dist/src/main.js, and the bench
 // before it starts server children (`src transports bench`, for the floors), so the server runs the way
-// the Dockerfile's image runs it: plain node on JavaScript, without tsx's loader thread and its esbuild
-// child beside it on the server's core (docs/decisions.md, "The server runs compiled").
+// the Dockerfile's image runs it: plain node on JavaScript, without tsx's loader thread (a V8 heap of its
+// own) beside it on the server's core (docs/decisions.md, "The server runs compiled").
 //
 //   node src/build.mjs [dir ...]        default: src transports
 //
