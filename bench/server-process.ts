@@ -208,9 +208,10 @@ export class LocalServer implements ServerTarget {
     // No --cpu-prof-name: every thread (a worker, were there one) writes a profile, and one fixed
     // name would leave whichever thread exited last. The directory is per run instead.
     if (options.profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`);
+    const source = options.entry ?? 'src/main.ts';
     const pin = options.cpus !== undefined ? `taskset -c ${options.cpus} ` : '';
     // `exec` keeps one pid from sh to node, so /proc/<pid> is the server itself.
-    const script = `ulimit -n ${options.nofile} 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${pin}"${process.execPath}" ${nodeArgs.join(' ')} ${viaTsx ? (options.entry ?? 'src/main.ts') : compiledEntry(options.entry ?? 'src/main.ts')}`;
+    const script = `ulimit -n ${options.nofile} 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${pin}"${process.execPath}" ${nodeArgs.join(' ')} ${viaTsx ? source : compiledEntry(source)}`;
     const child = spawnInOwnSession('sh', ['-c', script], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '500', ...options.env, PORT: String(port), HOST: '127.0.0.1' },
