@@ -7,7 +7,9 @@
  *   node --expose-gc --import tsx bench/tools/conn-heap.ts websocket|sse|stomp [N=1000] [--top 30] [--floor] [--retainers]
  *
  * `--bare` (websocket only) serves a bare `ws` server on a plain `http.Server` instead (what
- * bench/tools/bare-conn-rss.ts measures as `ws`), the baseline of what ws and Node hold themselves.
+ * bench/tools/bare-conn-rss.ts measures as `ws`), the baseline of what ws and Node hold themselves;
+ * `--lean` the leanest ws configuration found without replacing ws (bare-conn-rss.ts `ws-lean`: no
+ * client registry, no auto-pong, one shared extensions object, shared listeners).
  * `--retainers` keys each row by what first holds the node too (`Object <- WritableState.buffered`),
  * to tell which of many anonymous objects and arrays a connection adds.
  *
@@ -20,7 +22,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { buildApp } from '../../src/app.js';
 import { buildFloor } from '../floors/index.js';
 
@@ -30,7 +32,8 @@ const topAt = process.argv.indexOf('--top');
 const top = topAt === -1 ? 30 : Number(process.argv[topAt + 1]);
 const floor = process.argv.includes('--floor');
 const byRetainer = process.argv.includes('--retainers');
-const bare = process.argv.includes('--bare');
+const lean = process.argv.includes('--lean');
+const bare = lean || process.argv.includes('--bare');
 
 type Totals = Map<string, { count: number; bytes: number }>;
 
@@ -120,11 +123,35 @@ for (let i = 0; i < Number(n); i++) {
 process.stdin.on('end', () => process.exit(0)); process.stdin.resume();
 `;
 
+const NO_EXTENSIONS = Object.freeze({});
+/** bare-conn-rss.ts's `ws-lean` socket: one frozen extensions object shared by all. */
+class LeanWebSocket extends WebSocket {
+  constructor(...args: unknown[]) {
+    super(...(args as [null]));
+    (this as unknown as { _extensions: object })._extensions = NO_EXTENSIONS;
+  }
+}
+function answerSubscribe(this: WebSocket): void {
+  this.send('{"op":"subscribed"}');
+}
+function answerPing(this: WebSocket, data: Buffer): void {
+  if (this.readyState === WebSocket.OPEN) this.pong(data);
+}
+function ignoreError(): void {}
+
 /** A bare ws server that answers the client's subscribe, holding nothing of its own per connection. */
 async function bareWs(): Promise<{ server: http.Server; close(): Promise<void> }> {
   const server = http.createServer();
-  const wss = new WebSocketServer({ server, perMessageDeflate: false });
+  const wss = lean
+    ? new WebSocketServer({ server, perMessageDeflate: false, clientTracking: false, autoPong: false, WebSocket: LeanWebSocket })
+    : new WebSocketServer({ server, perMessageDeflate: false });
   wss.on('connection', (ws) => {
+    if (lean) {
+      ws.on('message', answerSubscribe);
+      ws.on('ping', answerPing);
+      ws.on('error', ignoreError);
+      return;
+    }
     ws.on('message', () => ws.send('{"op":"subscribed"}'));
     ws.on('error', () => {});
   });
@@ -132,7 +159,8 @@ async function bareWs(): Promise<{ server: http.Server; close(): Promise<void> }
   return {
     server,
     close: async () => {
-      for (const ws of wss.clients) ws.terminate();
+      // Without a registry (--lean) the sockets end when the client child exits, before this runs.
+      for (const ws of wss.clients ?? []) ws.terminate();
       await new Promise((resolve) => server.close(resolve));
     },
   };
@@ -161,7 +189,7 @@ const rows = [...held].map(([name, h]) => {
 });
 rows.sort((a, b) => b.bytes - a.bytes);
 const total = rows.reduce((s, r) => s + r.bytes, 0);
-console.log(`${transport}${bare ? ' (bare ws)' : floor ? ' (floor)' : ''}: ${n} connections, JS heap self size per connection ${total.toFixed(0)} B; RSS per connection ${((rssHeld - rssBefore) / n).toFixed(0)} B`);
+console.log(`${transport}${lean ? ' (lean ws)' : bare ? ' (bare ws)' : floor ? ' (floor)' : ''}: ${n} connections, JS heap self size per connection ${total.toFixed(0)} B; RSS per connection ${((rssHeld - rssBefore) / n).toFixed(0)} B`);
 for (const r of rows.slice(0, top)) console.log(`${r.bytes.toFixed(0).padStart(7)} B  ${r.count.toFixed(2).padStart(6)} x  ${r.name}`);
 child.stdin!.end();
 await app.close();
