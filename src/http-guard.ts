@@ -44,7 +44,28 @@ type Guardable = Server & { [kGuardable]?: true };
  */
 function releaseSocketSlot(this: Guarded): void {
   const load = this[kLoad];
-  if (load !== undefined) load.limits.sockets.release(load.ip);
+  if (load === undefined) return;
+  this[kLoad] = undefined; // given back once: a later handOverSocketSlot finds none
+  load.limits.sockets.release(load.ip);
+}
+
+/**
+ * Hands a socket's slot (MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP) to the caller: the guard forgets
+ * the socket (its load and its `close` listener go), and the caller gives the slot back with
+ * `app.sockets.release(ip)` once the socket has closed. For upgraded sockets, whose connection object
+ * releases its other slot on close anyway: no HTTP request runs on them again, and the load object
+ * and a second `close` listener (an array of them) cost ~0.13 KB on every idle WebSocket and STOMP
+ * connection.
+ * @returns the IP the slot was taken for; undefined when the socket holds none (refused, already
+ *   closed, or handed over before)
+ */
+export function handOverSocketSlot(socket: Socket): string | undefined {
+  const guarded = socket as Guarded;
+  const load = guarded[kLoad];
+  if (load === undefined) return undefined;
+  guarded[kLoad] = undefined; // assigned, not deleted: the socket keeps its shape
+  guarded.removeListener('close', releaseSocketSlot);
+  return load.ip;
 }
 
 function byteLengthOf(chunk: unknown): number {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import type { FastifyInstance } from 'fastify';
+import { handOverSocketSlot } from '../src/http-guard.js';
 import { startServer, metricValue, until } from './support/server.js';
 
 /** Publishes `n` chat events of about `size` characters to a group, straight through the Hub. */
@@ -111,6 +112,33 @@ describe('HTTP socket guard', () => {
     assert.equal(health.status, 200);
     for (const s of tricklers) s.destroy();
     await until(() => app.sockets.count <= 1, 5000, 'slots given back when the sockets close');
+  });
+
+  test('handOverSocketSlot: the guard forgets the socket, the caller releases; once only, none after close', async (t) => {
+    const { app, baseUrl } = await startServer(t);
+    const handed: (string | undefined)[] = [];
+    const handOver = (socket: net.Socket): void => {
+      // After the guard's own connection listener has taken the slot.
+      setImmediate(() => handed.push(handOverSocketSlot(socket), handOverSocketSlot(socket)));
+    };
+    app.server.on('connection', handOver);
+    const client = await rawSocket(portOf(baseUrl));
+    await until(() => handed.length === 2, 5000, 'handed over');
+    app.server.removeListener('connection', handOver);
+    assert.deepEqual(handed, ['127.0.0.1', undefined]);
+    client.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(app.sockets.count, 1, 'the guard no longer gives it back');
+    app.sockets.release(handed[0]!);
+    assert.equal(app.sockets.count, 0);
+    // A socket that closed before any hand-over: the guard gave its slot back, nothing is left to hand.
+    const late: net.Socket[] = [];
+    app.server.on('connection', (socket: net.Socket) => late.push(socket));
+    const second = await rawSocket(portOf(baseUrl));
+    await until(() => late.length === 1, 5000, 'second connected');
+    second.destroy();
+    await until(() => app.sockets.count === 0, 5000, 'released on close');
+    assert.equal(handOverSocketSlot(late[0]!), undefined);
   });
 
   test('MAX_CONNECTIONS counts sockets from every address', { timeout: 30_000 }, async (t) => {

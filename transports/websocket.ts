@@ -44,6 +44,8 @@ class WsConnection extends SendBudget implements LivenessMember, Subscriber, Pin
   private readonly publishBucket: TokenBucket | undefined;
   /** The token's expiry timer, when the token expires. */
   expiry: Deadline | undefined = undefined;
+  /** The TCP socket's slot, taken over from the HTTP guard: given back on close (upgradeReleaser). */
+  socketSlotIp: string | undefined = undefined;
 
   constructor(
     readonly socket: WebSocket,
@@ -226,6 +228,7 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
     connection.expiry?.clear();
     connections.delete(connection);
     app.connections.release(connection.ip);
+    if (connection.socketSlotIp !== undefined) app.sockets.release(connection.socketSlotIp);
     metrics.connectionClosed(connection.closed());
   }
   checkLivenessEvery(app, app.config.wsPingMs, connections);
@@ -251,9 +254,10 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
         return;
       }
       metrics.connectionOpened();
-      release(socket);
+      const socketSlotIp = release(socket);
       const { principal } = request; // the connection keeps this and the IP, not the request
       const connection = new WsConnection(socket, ip, principal?.user ?? request.query.user ?? 'anonymous', principal, app.hub, metrics, limits, app.publishLimiter);
+      connection.socketSlotIp = socketSlotIp;
       connections.add(connection);
       if (principal?.expiresAt) connection.expiry = whenExpired(principal, () => connection.expire());
       (socket as OwnedWebSocket).owner = connection;

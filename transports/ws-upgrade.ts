@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
+import { handOverSocketSlot } from '../src/http-guard.js';
 import type { TransportMetrics } from '../src/metrics.js';
 import type { SendBudget } from '../src/protocol/send-budget.js';
 
@@ -78,14 +79,16 @@ export function pongWithinBudget(budget: SendBudget, socket: WebSocket, data: Bu
  * `error` listener per connection that closes over the upgrade's Fastify request and reply (and so
  * the IncomingMessage, a ServerResponse made for it, headers and a child logger): about 2 KB held for
  * the connection's whole life, for a handler that logs and terminates. This swaps it for one shared
- * listener per endpoint that does the same, and unlinks the placeholder response from the socket;
+ * listener per endpoint that does the same, and detaches the placeholder response from the socket;
  * callers must not keep the request in closures either. It also drops the TCP socket's cached peer
  * address object (Node keeps `{ address, family, port }` once `remoteAddress` was read, as the HTTP
  * guard and `request.ip` do): callers read the IP before and keep that string; Node reads the
- * address again from the handle if anything asks later.
- * @returns the function to call with each new socket, once the caller has read `request.ip`
+ * address again from the handle if anything asks later. And it takes the socket's slot over from
+ * the HTTP guard (`handOverSocketSlot`): the caller gives it back when the socket closes.
+ * @returns the function to call with each new socket, once the caller has read `request.ip`; it
+ *   returns the IP to give the socket slot back for with `app.sockets.release`, if any
  */
-export function upgradeReleaser(log: FastifyBaseLogger): (socket: WebSocket) => void {
+export function upgradeReleaser(log: FastifyBaseLogger): (socket: WebSocket) => string | undefined {
   function onError(this: WebSocket, err: Error): void {
     log.debug({ err }, 'websocket error');
     this.terminate();
@@ -94,7 +97,7 @@ export function upgradeReleaser(log: FastifyBaseLogger): (socket: WebSocket) => 
     socket.removeAllListeners('error');
     socket.on('error', onError);
     const raw = (socket as unknown as { _socket?: UpgradedSocket })._socket;
-    if (!raw) return;
+    if (!raw) return undefined;
     // The plugin's placeholder ServerResponse stays the TCP socket's current HTTP message after the
     // upgrade; nothing HTTP writes to an upgraded socket, so the link only keeps the request alive.
     // Its own detachSocket also takes back the `close` listener it added (assignSocket's).
@@ -103,33 +106,14 @@ export function upgradeReleaser(log: FastifyBaseLogger): (socket: WebSocket) => 
       if (typeof placeholder.detachSocket === 'function') placeholder.detachSocket(raw);
       else raw._httpMessage = null;
     }
-    compactListeners(raw, 'close');
     // Assigned, not deleted: a delete would turn the socket into a slower dictionary-mode object.
     if (raw._peername) raw._peername = undefined;
+    // Left on the socket: ws's own `close` listener alone, kept as a function, not an array.
+    return handOverSocketSlot(raw);
   };
 }
 
 type UpgradedSocket = Socket & { _httpMessage?: { detachSocket?(socket: Socket): void } | null; _peername?: unknown };
-
-/**
- * Re-registers a socket's listeners of one event, in their order, when there are two, so that they
- * sit in a two-slot array. An EventEmitter keeps two listeners in an array literal of two slots; a
- * third one is pushed, and V8 grows that array to 20 slots (176 B), which removing a listener again
- * does not give back. Every upgraded TCP socket passes through three `close` listeners (the HTTP
- * guard's, the plugin's placeholder response's, ws's): re-registering the two that stay saves
- * ~0.14 KB on every idle WebSocket and STOMP connection.
- *
- * One `removeListener` per listener, not `removeAllListeners(event)`: the latter deletes the key
- * from the event table, which turns a socket's table into a dictionary (~1 KB), while a net.Socket's
- * removeListener keeps the table's shape (it assigns `undefined`).
- */
-export function compactListeners(socket: Socket, event: string): void {
-  const listeners = socket.rawListeners(event) as ((...args: unknown[]) => void)[];
-  if (listeners.length !== 2) return;
-  socket.removeListener(event, listeners[1]!);
-  socket.removeListener(event, listeners[0]!);
-  for (const listener of listeners) socket.on(event, listener);
-}
 
 /**
  * The server's WebSocket class: ws's own plus one slot for the connection object that owns the

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { compactListeners, type OwnedWebSocket } from '../../transports/ws-upgrade.js';
+import type { OwnedWebSocket } from '../../transports/ws-upgrade.js';
 import { startServer, until } from '../support/server.js';
 
 /** The server side of the one open WebSocket (and the TCP socket under it). */
@@ -14,48 +14,36 @@ function serverSide(app: Awaited<ReturnType<typeof startServer>>['app']): { ws: 
 }
 
 describe('ws-upgrade', () => {
-  test('compactListeners re-registers two listeners in their order; each still runs, a once listener once', () => {
-    const socket = new Socket();
-    const calls: string[] = [];
-    const first = (): void => void calls.push('first');
-    socket.on('close', first);
-    socket.on('close', () => calls.push('middle'));
-    socket.once('close', () => calls.push('once'));
-    socket.removeListener('close', socket.listeners('close')[1] as () => void);
-    compactListeners(socket, 'close');
-    assert.equal(socket.listenerCount('close'), 2);
-    assert.equal(socket.listeners('close')[0], first);
-    socket.emit('close');
-    socket.emit('close');
-    assert.deepEqual(calls, ['first', 'once', 'first']);
-  });
+  for (const [path, protocols] of [['/ws', []], ['/stomp', ['v12.stomp']]] as const) {
+    test(`${path}: an upgraded socket keeps no HTTP response and one close listener; closing gives its socket slot back`, async (t) => {
+      const { wsUrl, app } = await startServer(t);
+      const client = new WebSocket(`${wsUrl}${path}`, [...protocols]);
+      t.after(() => client.terminate());
+      await new Promise((resolve) => client.once('open', resolve));
+      await until(() => app.websockets[Symbol.iterator]().next().done === false, 2000, 'server side open');
+      const { raw } = serverSide(app);
+      assert.equal(raw._httpMessage, null, 'the placeholder response is detached');
+      // ws's own: the HTTP guard handed the slot over, the placeholder response took its listener back.
+      assert.equal(raw.listenerCount('close'), 1);
+      assert.equal(app.sockets.count, 1, 'the slot is still held');
+      client.close();
+      await until(() => app.sockets.count === 0, 2000, 'socket slot released');
+      assert.equal(app.connections.count, 0);
+    });
+  }
 
-  test('compactListeners leaves one or three listeners as they are', () => {
-    const socket = new Socket();
-    const a = (): void => {};
-    const b = (): void => {};
-    const c = (): void => {};
-    socket.on('close', a);
-    compactListeners(socket, 'close');
-    assert.deepEqual(socket.rawListeners('close'), [a]);
-    socket.on('close', b);
-    socket.on('close', c);
-    compactListeners(socket, 'close');
-    assert.deepEqual(socket.rawListeners('close'), [a, b, c]);
-  });
-
-  test('an upgraded socket keeps no HTTP response and two close listeners; closing gives its socket slot back', async (t) => {
-    const { wsUrl, app } = await startServer(t);
-    const client = new WebSocket(`${wsUrl}/ws`);
-    t.after(() => client.terminate());
-    await new Promise((resolve) => client.once('open', resolve));
-    await until(() => app.websockets[Symbol.iterator]().next().done === false, 2000, 'server side open');
-    const { raw } = serverSide(app);
-    assert.equal(raw._httpMessage, null, 'the placeholder response is detached');
-    // The HTTP guard's slot release and ws's own: the placeholder response's listener is gone.
-    assert.equal(raw.listenerCount('close'), 2);
-    assert.equal(app.sockets.count, 1);
-    client.close();
-    await until(() => app.sockets.count === 0, 2000, 'socket slot released');
+  test('with MAX_CONNECTIONS_PER_IP=1, upgrade after upgrade gets in: each close and terminate gave its socket slot back', async (t) => {
+    const { wsUrl, app } = await startServer(t, { maxConnectionsPerIp: 1 });
+    for (let i = 0; i < 4; i++) {
+      const client = new WebSocket(`${wsUrl}${i % 2 ? '/stomp' : '/ws'}`, i % 2 ? ['v12.stomp'] : []);
+      t.after(() => client.terminate());
+      await new Promise((resolve, reject) => {
+        client.once('open', resolve);
+        client.once('error', reject); // a held slot would answer this upgrade with 503
+      });
+      if (i < 2) client.close();
+      else client.terminate();
+      await until(() => app.sockets.count === 0 && app.connections.count === 0, 2000, `upgrade ${i} released`);
+    }
   });
 });

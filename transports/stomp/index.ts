@@ -56,6 +56,7 @@ export function registerStompEndpoint(
     sessions.delete(session);
     session.releaseSubscriptions();
     app.connections.release(session.ip);
+    if (session.socketSlotIp !== undefined) app.sockets.release(session.socketSlotIp);
     metrics.connectionClosed(session.closeReason);
   }
   checkLivenessEvery(app, app.config.wsPingMs, sessions);
@@ -82,9 +83,10 @@ export function registerStompEndpoint(
         return;
       }
       metrics.connectionOpened();
-      release(socket);
+      const socketSlotIp = release(socket);
       // The session keeps the IP, not the request.
       const session = new StompSession(socket, request.query.user ?? 'anonymous', request.principal, app.auth, app.hub, metrics, destinations, options, ip);
+      session.socketSlotIp = socketSlotIp;
       sessions.add(session);
       (socket as OwnedWebSocket).owner = session;
       socket.on('message', onMessage);

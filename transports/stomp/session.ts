@@ -132,6 +132,8 @@ export class StompSession extends SendBudget implements LivenessMember, Ticking,
   readAtPing = -1;
   /** Why the connection closed, for the metric. */
   closeReason = 'client';
+  /** The TCP socket's slot, taken over from the HTTP guard: given back on close (upgradeReleaser). */
+  socketSlotIp: string | undefined = undefined;
 
   constructor(
     readonly socket: WebSocket,
