@@ -16,6 +16,10 @@
  *         `autoPong: false` with one shared `ping` listener that answers with `pong` (no
  *         per-socket pong-completion closure), and a WebSocket subclass whose sockets share one
  *         frozen empty extensions object.
+ * - ws-framing: no ws at all: the upgrade answered by hand on Node's `upgrade` event and RFC 6455
+ *         frames read by a minimal reader of our own (one small state object per socket, shared
+ *         `data`/`close` listeners; masked client frames, ping → pong, close echoed, text answered).
+ *         What a WebSocket framing of our own written onto the net.Socket would hold at least.
  *
  * The server child runs pinned to CPU 0 (like the bench's), the client child on CPU 1. Bounded: N is
  * capped by the open-files limit, each step waits at most 60 s.
@@ -26,7 +30,7 @@ import { GcLineReader, jsMemory, rssWithoutYoung, type GcMemory } from '../gc-re
 import { fitPerConnection, stepCounts } from '../memory-fit.js';
 import { ROOT } from '../server-process.js';
 
-const MODES = ['net', 'http', 'ws', 'ws-lean'] as const;
+const MODES = ['net', 'http', 'ws', 'ws-lean', 'ws-framing'] as const;
 type Mode = (typeof MODES)[number];
 
 const SERVER = `
@@ -46,6 +50,42 @@ if (mode === 'net') {
   server = http.createServer();
   const wss = new WebSocketServer({ server, perMessageDeflate: false });
   wss.on('connection', (ws) => { ws.on('message', (d) => { if (d.length && ws.readyState === 1) ws.send('{"op":"subscribed"}'); }); ws.on('error', () => {}); });
+} else if (mode === 'ws-framing') {
+  const { createHash } = require('node:crypto');
+  const kReader = Symbol('frameReader');
+  const SUBSCRIBED = Buffer.from('{"op":"subscribed"}');
+  const frame = (opcode, payload) => Buffer.concat([Buffer.from([0x80 | opcode, payload.length]), payload]); // < 126 bytes
+  // The least a frame reader keeps per socket: bytes of an unfinished frame (null when none).
+  class FrameReader { constructor() { this.pending = null; } }
+  function onFrameData(chunk) {
+    const reader = this[kReader];
+    let buf = reader.pending === null ? chunk : Buffer.concat([reader.pending, chunk]);
+    reader.pending = null;
+    while (buf.length >= 2) {
+      const opcode = buf[0] & 0x0f; let len = buf[1] & 0x7f; let at = 2;
+      if (len === 126) { if (buf.length < 4) break; len = buf.readUInt16BE(2); at = 4; }
+      else if (len === 127) { this.destroy(); return; } // no 64-bit lengths here
+      if (buf.length < at + 4 + len) break;
+      const mask = buf.subarray(at, at + 4); const payload = Buffer.from(buf.subarray(at + 4, at + 4 + len));
+      for (let i = 0; i < len; i++) payload[i] ^= mask[i & 3];
+      buf = buf.subarray(at + 4 + len);
+      if (opcode === 0x9) this.write(frame(0xa, payload));
+      else if (opcode === 0x8) { this.end(frame(0x8, payload.subarray(0, 2))); return; }
+      else if ((opcode === 0x1 || opcode === 0x2) && len > 0) this.write(frame(0x1, SUBSCRIBED));
+    }
+    if (buf.length > 0) reader.pending = Buffer.from(buf);
+  }
+  function onError() {}
+  server = http.createServer();
+  server.on('upgrade', (req, socket, head) => {
+    const accept = createHash('sha1').update(req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+    socket.write('HTTP/1.1 101 Switching Protocols\\r\\nupgrade: websocket\\r\\nconnection: Upgrade\\r\\nsec-websocket-accept: ' + accept + '\\r\\n\\r\\n');
+    socket.setNoDelay(true);
+    socket[kReader] = new FrameReader();
+    socket.on('data', onFrameData);
+    socket.on('error', onError);
+    if (head.length > 0) onFrameData.call(socket, head);
+  });
 } else {
   const { WebSocketServer, WebSocket } = require(process.argv[2]);
   const NO_EXTENSIONS = Object.freeze({});
