@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { handOverSocketSlot } from '../src/http-guard.js';
@@ -101,11 +102,7 @@ export function upgradeReleaser(log: FastifyBaseLogger): (socket: WebSocket) => 
     // The plugin's placeholder ServerResponse stays the TCP socket's current HTTP message after the
     // upgrade; nothing HTTP writes to an upgraded socket, so the link only keeps the request alive.
     // Its own detachSocket also takes back the `close` listener it added (assignSocket's).
-    const placeholder = raw._httpMessage;
-    if (placeholder) {
-      if (typeof placeholder.detachSocket === 'function') placeholder.detachSocket(raw);
-      else raw._httpMessage = null;
-    }
+    raw._httpMessage?.detachSocket(raw);
     // Assigned, not deleted: a delete would turn the socket into a slower dictionary-mode object.
     if (raw._peername) raw._peername = undefined;
     // Left on the socket: ws's own `close` listener alone, kept as a function, not an array.
@@ -113,7 +110,7 @@ export function upgradeReleaser(log: FastifyBaseLogger): (socket: WebSocket) => 
   };
 }
 
-type UpgradedSocket = Socket & { _httpMessage?: { detachSocket?(socket: Socket): void } | null; _peername?: unknown };
+type UpgradedSocket = Socket & { _httpMessage?: ServerResponse | null; _peername?: unknown };
 
 /**
  * The server's WebSocket class: ws's own plus one slot for the connection object that owns the

@@ -2,15 +2,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
 import WebSocket from 'ws';
-import type { OwnedWebSocket } from '../../transports/ws-upgrade.js';
 import { startServer, until } from '../support/server.js';
 
-/** The server side of the one open WebSocket (and the TCP socket under it). */
-function serverSide(app: Awaited<ReturnType<typeof startServer>>['app']): { ws: OwnedWebSocket; raw: Socket & { _httpMessage?: unknown } } {
+/** The TCP socket under the one open WebSocket, server side. */
+function serverSocket(app: Awaited<ReturnType<typeof startServer>>['app']): Socket & { _httpMessage?: unknown } {
   const sockets = [...app.websockets];
   assert.equal(sockets.length, 1);
-  const ws = sockets[0] as OwnedWebSocket;
-  return { ws, raw: (ws as unknown as { _socket: Socket & { _httpMessage?: unknown } })._socket };
+  return (sockets[0] as unknown as { _socket: Socket & { _httpMessage?: unknown } })._socket;
 }
 
 describe('ws-upgrade', () => {
@@ -21,7 +19,7 @@ describe('ws-upgrade', () => {
       t.after(() => client.terminate());
       await new Promise((resolve) => client.once('open', resolve));
       await until(() => app.websockets[Symbol.iterator]().next().done === false, 2000, 'server side open');
-      const { raw } = serverSide(app);
+      const raw = serverSocket(app);
       assert.equal(raw._httpMessage, null, 'the placeholder response is detached');
       // ws's own: the HTTP guard handed the slot over, the placeholder response took its listener back.
       assert.equal(raw.listenerCount('close'), 1);
