@@ -16,7 +16,8 @@ import { errorsPlugin } from './errors-plugin.js';
 import { authPlugin } from './auth-plugin.js';
 import { guardedServerFactory, httpGuardPlugin, TIMEOUT_CHECK_MS } from './http-guard.js';
 import { chooseStompSubprotocol } from '../transports/stomp/codec.js';
-import { OwnedWebSocket, WebSocketRegistry } from '../transports/ws-upgrade.js';
+import { WebSocketRegistry } from '../transports/ws-upgrade.js';
+import { ServerWebSocket } from '../transports/server-websocket.js';
 import httpApi from '../transports/http-api.js';
 import shortPolling from '../transports/short-polling.js';
 import longPolling from '../transports/long-polling.js';
@@ -161,8 +162,9 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
         // ceiling only stops a message too big to be worth reading (ws closes with 1009).
         maxPayload: Math.max(1024 * 1024, config.maxBodyBytes * 4),
         perMessageDeflate: false,
-        // Sockets with a slot for their connection: shared listeners instead of closures per connection.
-        WebSocket: OwnedWebSocket as never, // the plugin's typing wants ws's namespace statics on the class
+        // ws does the handshake, ServerWebSocket the framing (ws's Receiver and Sender cost ~1.3 KB per
+        // connection); it has a slot for its connection: shared listeners instead of closures per connection.
+        WebSocket: ServerWebSocket as never, // the plugin's typing wants ws's namespace statics on the class
         // Per socket, ws's `clients` Set costs an entry and a close closure, and auto-pong a closure:
         // the endpoints keep their own Sets (app.websockets) and answer pings themselves (ws-upgrade.ts).
         clientTracking: false,

@@ -12,7 +12,8 @@ import { SendBudget } from '../src/protocol/send-budget.js';
 import { WsDecodeError, decodeClientOp, encodeError, encodeEventFrame, encodeReply, wsFrameOverhead, wsTextFrame, type WsClientOp } from '../src/protocol/ws-codec.js';
 import { SmallMap } from '../src/protocol/small-map.js';
 import { closeWithin, checkLivenessEvery, type LivenessMember } from './ws-liveness.js';
-import { pongWithinBudget, upgradeReleaser, type OwnedWebSocket, type PingAnswering } from './ws-upgrade.js';
+import { pongWithinBudget, upgradeReleaser, type PingAnswering } from './ws-upgrade.js';
+import type { ServerWebSocket } from './server-websocket.js';
 import { authorize, type Principal } from '../src/auth.js';
 import { publisherOf, whenExpired } from '../src/auth-plugin.js';
 import type { Deadline } from '../src/timers.js';
@@ -218,13 +219,13 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
   const release = upgradeReleaser(app.log);
   // One listener of each kind for every connection of the endpoint; `this` is the socket.
   function onMessage(this: WebSocket, data: RawData): void {
-    ((this as OwnedWebSocket).owner as WsConnection).onMessage(data);
+    ((this as ServerWebSocket).owner as WsConnection).onMessage(data);
   }
   function onPing(this: WebSocket, data: Buffer): void {
-    ((this as OwnedWebSocket).owner as WsConnection).answerPing(data);
+    ((this as ServerWebSocket).owner as WsConnection).answerPing(data);
   }
   function onClose(this: WebSocket): void {
-    const connection = (this as OwnedWebSocket).owner as WsConnection;
+    const connection = (this as ServerWebSocket).owner as WsConnection;
     connection.expiry?.clear();
     connections.delete(connection);
     app.connections.release(connection.ip);
@@ -260,7 +261,7 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
       connection.socketSlotIp = socketSlotIp;
       connections.add(connection);
       if (principal?.expiresAt) connection.expiry = whenExpired(principal, () => connection.expire());
-      (socket as OwnedWebSocket).owner = connection;
+      (socket as ServerWebSocket).owner = connection;
       socket.on('message', onMessage);
       socket.on('ping', onPing);
       // `on`, not `once`: ws emits close once, and `once` adds a wrapper object and a bound function per connection.

@@ -111,23 +111,3 @@ export function upgradeReleaser(log: FastifyBaseLogger): (socket: WebSocket) => 
 }
 
 type UpgradedSocket = Socket & { _httpMessage?: ServerResponse | null; _peername?: unknown };
-
-/**
- * The server's WebSocket class: ws's own plus one slot for the connection object that owns the
- * socket, so an endpoint's `message` and `close` listeners can be one shared function each (finding
- * their connection through `this.owner`) instead of two closures and their context per connection.
- * Given to @fastify/websocket as ws's `WebSocket` option (ws supports subclasses there).
- */
-export class OwnedWebSocket extends WebSocket {
-  owner: unknown = undefined;
-
-  constructor(...args: unknown[]) {
-    super(...(args as [null]));
-    // ws gives every socket an empty extensions object of its own; with no extension negotiated
-    // (perMessageDeflate is off) it is only ever read, so all can share one (frozen: a write would
-    // throw, not leak into other sockets). A negotiated extension replaces it before use.
-    (this as unknown as { _extensions: object })._extensions = NO_EXTENSIONS;
-  }
-}
-
-const NO_EXTENSIONS = Object.freeze({});

@@ -6,7 +6,8 @@ import { HubError } from '../../src/domain/errors.js';
 import { encodeFrame } from './codec.js';
 import { CLOSE_GRACE_MS, StompSession, canonicalDestinations, type StompDestinations, type StreamSource } from './session.js';
 import { checkLivenessEvery, closeWithin } from '../ws-liveness.js';
-import { upgradeReleaser, type OwnedWebSocket } from '../ws-upgrade.js';
+import { upgradeReleaser } from '../ws-upgrade.js';
+import type { ServerWebSocket } from '../server-websocket.js';
 
 /** Most headers a frame may carry (the spec sets no limit; a hostile client could send 10,000). */
 const MAX_HEADERS = 100;
@@ -46,13 +47,13 @@ export function registerStompEndpoint(
   const release = upgradeReleaser(app.log);
   // One listener of each kind for every session of the endpoint; `this` is the socket.
   function onMessage(this: WebSocket, data: RawData): void {
-    ((this as OwnedWebSocket).owner as StompSession).onMessage(toBuffer(data));
+    ((this as ServerWebSocket).owner as StompSession).onMessage(toBuffer(data));
   }
   function onPing(this: WebSocket, data: Buffer): void {
-    ((this as OwnedWebSocket).owner as StompSession).answerPing(data);
+    ((this as ServerWebSocket).owner as StompSession).answerPing(data);
   }
   function onClose(this: WebSocket): void {
-    const session = (this as OwnedWebSocket).owner as StompSession;
+    const session = (this as ServerWebSocket).owner as StompSession;
     sessions.delete(session);
     session.releaseSubscriptions();
     app.connections.release(session.ip);
@@ -88,7 +89,7 @@ export function registerStompEndpoint(
       const session = new StompSession(socket, request.query.user ?? 'anonymous', request.principal, app.auth, app.hub, metrics, destinations, options, ip);
       session.socketSlotIp = socketSlotIp;
       sessions.add(session);
-      (socket as OwnedWebSocket).owner = session;
+      (socket as ServerWebSocket).owner = session;
       socket.on('message', onMessage);
       socket.on('ping', onPing);
       // `on`, not `once`: ws emits close once, and `once` adds a wrapper object and a bound function per connection.
