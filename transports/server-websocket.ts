@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { OPCODE, WsProtocolError, closeFrame, isValidText, readClientFrame, readClosePayload, serverFrame, serverTextFrame } from '../src/protocol/ws-frames.js';
+import { AppendBuffer, MAX_FRAME_HEADER_BYTES, OPCODE, WsProtocolError, closeFrame, type ClientFrame, isValidText, readClientFrame, readClosePayload, serverFrame, serverTextFrame } from '../src/protocol/ws-frames.js';
 
 /**
  * The server's WebSocket: ws's handshake, framing of our own. ws's WebSocketServer (behind
@@ -113,35 +113,47 @@ export class ServerWebSocket extends WebSocket {
   /** What the socket read: whole frames are handled at once, a frame's first part is kept for the rest. */
   read(chunk: Buffer): void {
     if (this._closeFrameReceived || this._errorEmitted) return; // nothing after a close frame or a violation counts
-    let buf = chunk;
-    const partial = this.partial;
-    if (partial) {
-      partial.chunks.push(chunk);
-      partial.bytes += chunk.length;
-      if (partial.bytes < partial.need) return;
-      buf = Buffer.concat(partial.chunks, partial.bytes);
-      this.partial = undefined;
-    }
-    let offset = 0;
     try {
-      while (offset < buf.length) {
-        const frame = readClientFrame(buf, offset, this.maxPayload);
+      let offset = 0;
+      let partial = this.partial;
+      while (partial) {
+        // Finish the frame an earlier read started: take no more of this read than the frame needs.
+        const take = Math.min(partial.need - partial.data.length, chunk.length - offset);
+        partial.data.append(chunk, offset, offset + take);
+        offset += take;
+        if (partial.data.length < partial.need) return;
+        const frame = readClientFrame(partial.data.bytes(), 0, this.maxPayload);
         if (typeof frame === 'number') {
-          // A copy, not a view: the rest of a large read would otherwise stay held with it.
-          const rest = Buffer.allocUnsafeSlow(buf.length - offset);
-          buf.copy(rest, 0, offset);
-          this.partial = { chunks: [rest], bytes: rest.length, need: frame };
+          partial.need = frame; // its header is whole now: the frame's full size
+          continue;
+        }
+        this.partial = partial = undefined;
+        if (!this.handled(frame)) return;
+      }
+      while (offset < chunk.length) {
+        const frame = readClientFrame(chunk, offset, this.maxPayload);
+        if (typeof frame === 'number') {
+          // A copy, not a view: the rest of the read would otherwise stay held with it.
+          const data = new AppendBuffer(this.maxPayload + MAX_FRAME_HEADER_BYTES);
+          data.append(chunk, offset);
+          this.partial = { data, need: frame };
           return;
         }
         offset = frame.end;
-        this.handleFrame(frame.opcode, frame.fin, frame.payload);
-        // A closing socket still reads: the peer's close frame completes the handshake.
-        if (this._closeFrameReceived || this._socket!.destroyed) return; // terminated by a listener: the rest is not read
+        if (!this.handled(frame)) return;
       }
     } catch (err) {
       if (!(err instanceof WsProtocolError)) throw err;
       this.violation(err);
     }
+  }
+
+  /** Handles one frame; false when nothing more is to be read (closed by the peer, or terminated). */
+  private handled(frame: ClientFrame): boolean {
+    this.handleFrame(frame.opcode, frame.fin, frame.payload);
+    // A closing socket still reads: the peer's close frame completes the handshake. A socket a
+    // listener terminated does not.
+    return !this._closeFrameReceived && !this._socket!.destroyed;
   }
 
   private handleFrame(opcode: number, fin: boolean, payload: Buffer): void {
@@ -150,17 +162,17 @@ export class ServerWebSocket extends WebSocket {
       case OPCODE.binary:
         if (this.fragments) throw new WsProtocolError(1002, 'a new message inside a fragmented one');
         if (fin) return this.message(opcode, payload);
-        this.fragments = { opcode, parts: [payload], bytes: payload.length };
+        this.fragments = { opcode, data: new AppendBuffer(this.maxPayload) };
+        this.fragments.data.append(payload);
         return;
       case OPCODE.continuation: {
         const fragments = this.fragments;
         if (!fragments) throw new WsProtocolError(1002, 'a continuation frame with no message to continue');
-        fragments.bytes += payload.length;
-        if (fragments.bytes > this.maxPayload) throw new WsProtocolError(1009, `message over ${this.maxPayload} bytes`);
-        fragments.parts.push(payload);
+        if (fragments.data.length + payload.length > this.maxPayload) throw new WsProtocolError(1009, `message over ${this.maxPayload} bytes`);
+        fragments.data.append(payload);
         if (!fin) return;
         this.fragments = undefined;
-        return this.message(fragments.opcode, Buffer.concat(fragments.parts, fragments.bytes));
+        return this.message(fragments.opcode, fragments.data.bytes());
       }
       case OPCODE.close: {
         const { code, reason } = readClosePayload(payload);
@@ -221,16 +233,14 @@ export class ServerWebSocket extends WebSocket {
 
 /** The bytes of a frame read so far, and how many the frame needs at least. */
 interface PartialFrame {
-  chunks: Buffer[];
-  bytes: number;
+  readonly data: AppendBuffer;
   need: number;
 }
 
 /** A fragmented message's opcode and the payloads of its frames so far. */
 interface Fragments {
   readonly opcode: number;
-  readonly parts: Buffer[];
-  bytes: number;
+  readonly data: AppendBuffer;
 }
 
 const kServerWebSocket = Symbol('serverWebSocket');

@@ -61,7 +61,8 @@ class WsConnection extends SendBudget implements LivenessMember, Subscriber, Pin
   ) {
     super(limits.maxBufferedBytes);
     this.publishBucket = publishLimiter.connectionBucket();
-    // ws keeps its net.Socket private; corking it is the only way to batch frames per tick.
+    // The TCP socket under the WebSocket (ws's field, which ServerWebSocket keeps): events are written
+    // to it as whole frames, corked per turn.
     this.raw = (socket as unknown as { _socket: Socket })._socket;
   }
 
@@ -87,7 +88,7 @@ class WsConnection extends SendBudget implements LivenessMember, Subscriber, Pin
 
   /** Subscriber: one event of any of this connection's groups. */
   deliver(event: EncodedEvent, replay: boolean): void {
-    if (this.socket.readyState !== this.socket.OPEN) return; // closing: ws would drop the frame silently, yet we would count it delivered
+    if (this.socket.readyState !== this.socket.OPEN) return; // closing: send() drops frames now, so none is written or counted delivered
     // Server frames are unmasked, so the whole frame is encoded once per event and written as is.
     const frame = (event.websocket ??= wsTextFrame(encodeEventFrame(event.json)));
     if (!this.allows(this.socket.bufferedAmount, frame.length, replay)) return this.cut();
@@ -264,7 +265,7 @@ export default async function websocket(app: FastifyInstance): Promise<void> {
       (socket as ServerWebSocket).owner = connection;
       socket.on('message', onMessage);
       socket.on('ping', onPing);
-      // `on`, not `once`: ws emits close once, and `once` adds a wrapper object and a bound function per connection.
+      // `on`, not `once`: ServerWebSocket emits close once, and `once` adds a wrapper object and a bound function per connection.
       socket.on('close', onClose);
     },
   });

@@ -105,7 +105,7 @@ export function upgradeReleaser(log: FastifyBaseLogger): (socket: WebSocket) => 
     raw._httpMessage?.detachSocket(raw);
     // Assigned, not deleted: a delete would turn the socket into a slower dictionary-mode object.
     if (raw._peername) raw._peername = undefined;
-    // Left on the socket: ws's own `close` listener alone, kept as a function, not an array.
+    // Left on the socket: ServerWebSocket's own `close` listener alone, kept as a function, not an array.
     return handOverSocketSlot(raw);
   };
 }

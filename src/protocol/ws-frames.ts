@@ -35,6 +35,8 @@ export interface ClientFrame {
 
 /** The fewest bytes a client frame takes: two header bytes and the four-byte mask. */
 export const MIN_CLIENT_FRAME_BYTES = 6;
+/** The most a client frame's header takes: two bytes, a 64-bit length and the mask. */
+export const MAX_FRAME_HEADER_BYTES = 14;
 
 /**
  * Reads the client frame that starts at `offset` of `buf`, unmasking its payload in place. Headers are
@@ -68,7 +70,7 @@ export function readClientFrame(buf: Buffer, offset: number, maxPayload: number)
     length = buf.readUInt16BE(at);
     at += 2;
   } else if (length === 127) {
-    if (available < 10) return 14;
+    if (available < 10) return MAX_FRAME_HEADER_BYTES;
     const high = buf.readUInt32BE(at);
     // Anything of 4 GiB or more is over every maxPayload; the low word alone decides the rest.
     if (high !== 0) throw new WsProtocolError(1009, 'payload too large');
@@ -185,4 +187,37 @@ export function closeFrame(code: number, reason: string | Buffer = ''): Buffer {
   payload.writeUInt16BE(code, 0);
   bytes.copy(payload, 2);
   return serverFrame(OPCODE.close, payload);
+}
+
+/**
+ * Bytes gathered from several reads (an unfinished frame, a fragmented message) into one buffer that
+ * doubles as it fills and never grows past `limit`. Holding the reads as they came would cost an object
+ * per read — a peer sending a frame a byte per TCP segment, or a message in one-byte fragments, would
+ * make a 1 MiB message cost a hundred times that. Here memory stays under twice what was appended, and
+ * each byte is copied a few times at most.
+ */
+export class AppendBuffer {
+  private buf: Buffer = EMPTY;
+  /** Bytes appended so far. */
+  length = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** Appends `src[start, end)`; the caller keeps the total within `limit` (a longer one throws). */
+  append(src: Buffer, start = 0, end = src.length): void {
+    const needed = this.length + (end - start);
+    if (needed > this.limit) throw new RangeError(`AppendBuffer: ${needed} bytes over its limit of ${this.limit}`);
+    if (needed > this.buf.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.min(this.limit, Math.max(needed, this.buf.length * 2, 1024)));
+      this.buf.copy(grown, 0, 0, this.length);
+      this.buf = grown;
+    }
+    src.copy(this.buf, this.length, start, end);
+    this.length = needed;
+  }
+
+  /** A view of the bytes appended (valid until the next append). */
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
 }

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { OPCODE, WsProtocolError, closeFrame, isValidCloseCode, readClientFrame, readClosePayload, serverFrame, serverTextFrame, type ClientFrame } from '../../src/protocol/ws-frames.js';
+import { AppendBuffer, OPCODE, WsProtocolError, closeFrame, isValidCloseCode, readClientFrame, readClosePayload, serverFrame, serverTextFrame, type ClientFrame } from '../../src/protocol/ws-frames.js';
 import { maskedFrame, readServerFrames } from '../support/ws-frames.js';
 
 const MAX = 1024 * 1024;
@@ -139,5 +139,24 @@ describe('ws-frames', () => {
         assert.equal(serverFrame(OPCODE.pong, payload)[0], 0x8a);
       });
     }
+  });
+
+  describe('AppendBuffer', () => {
+    test('appends ranges of reads into one buffer that at most doubles what it holds, never past its limit', () => {
+      const data = new AppendBuffer(10_000);
+      const capacity = () => (data as unknown as { buf: Buffer }).buf.length;
+      const expected: number[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const read = Buffer.from([i & 0xff, (i + 1) & 0xff, (i + 2) & 0xff]);
+        data.append(read, 1, 2); // the middle byte only
+        expected.push((i + 1) & 0xff);
+        assert.ok(capacity() <= Math.max(1024, 2 * data.length), `capacity ${capacity()} at ${data.length} bytes`);
+      }
+      assert.deepEqual([...data.bytes()], expected);
+      data.append(Buffer.alloc(7000, 1));
+      assert.equal(data.length, 10_000);
+      assert.equal(capacity(), 10_000, 'capped at the limit');
+      assert.throws(() => data.append(Buffer.alloc(1)), RangeError);
+    });
   });
 });

@@ -193,14 +193,29 @@ describe('ServerWebSocket', () => {
     const { socket, client, seen } = await pair(t);
     const wire = maskedFrame(OPCODE.text, Buffer.alloc(500, 'q'));
     client.write(wire.subarray(0, 100));
-    await until(() => (socket as unknown as { partial?: { bytes: number } }).partial?.bytes === 100, 2000, 'partial held');
+    await until(() => (socket as unknown as { partial?: { data: { length: number } } }).partial?.data.length === 100, 2000, 'partial held');
     client.write(wire.subarray(100));
     await until(() => seen.length === 1, 2000, 'message');
     assert.equal((socket as unknown as { partial?: unknown }).partial, undefined);
     client.write(wire.subarray(0, 50));
-    await until(() => (socket as unknown as { partial?: { bytes: number } }).partial?.bytes === 50, 2000, 'partial held');
+    await until(() => (socket as unknown as { partial?: { data: { length: number } } }).partial?.data.length === 50, 2000, 'partial held');
     client.destroy();
     await until(() => seen.length === 2, 2000, 'close event');
     assert.equal((socket as unknown as { partial?: unknown }).partial, undefined);
+  });
+
+  test('a message in one-byte fragments held in one buffer: memory under twice its bytes, whatever the reads', async (t) => {
+    const { socket, client, seen } = await pair(t, { maxPayload: 4096 });
+    const parts = 3000;
+    const frames = [maskedFrame(OPCODE.text, 'x', { fin: false })];
+    for (let i = 1; i < parts - 1; i++) frames.push(maskedFrame(OPCODE.continuation, 'x', { fin: false }));
+    client.write(Buffer.concat(frames));
+    const held = () => (socket as unknown as { fragments?: { data: { length: number; buf: Buffer } } }).fragments?.data;
+    await until(() => held()?.length === parts - 1, 2000, 'fragments held');
+    assert.ok(held()!.buf.length < 2 * (parts - 1), `capacity ${held()!.buf.length} for ${parts - 1} bytes`);
+    await byteByByte(client, maskedFrame(OPCODE.continuation, 'y'));
+    await until(() => seen.length === 1, 2000, 'message');
+    assert.deepEqual(seen, [['message', 'x'.repeat(parts - 1) + 'y', false]]);
+    assert.equal(held(), undefined, 'nothing held once the message is whole');
   });
 });

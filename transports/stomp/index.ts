@@ -92,7 +92,7 @@ export function registerStompEndpoint(
       (socket as ServerWebSocket).owner = session;
       socket.on('message', onMessage);
       socket.on('ping', onPing);
-      // `on`, not `once`: ws emits close once, and `once` adds a wrapper object and a bound function per connection.
+      // `on`, not `once`: ServerWebSocket emits close once, and `once` adds a wrapper object and a bound function per connection.
       socket.on('close', onClose);
     },
   });

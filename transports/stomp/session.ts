@@ -152,7 +152,7 @@ export class StompSession extends SendBudget implements LivenessMember, Ticking,
     super(options.maxBufferedBytes);
     this.reader = new StompFrameReader({ maxFrameBytes: options.maxFrameBytes, maxHeaders: options.maxHeaders });
     this.publishBucket = options.publishLimiter.connectionBucket();
-    this.raw = (socket as unknown as { _socket: Socket })._socket; // private in ws; needed to cork per tick
+    this.raw = (socket as unknown as { _socket: Socket })._socket; // ws's field, kept by ServerWebSocket: written to directly, corked per turn
   }
 
   deadPeer(): void {
