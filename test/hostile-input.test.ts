@@ -103,6 +103,35 @@ describe('hostile input never crashes the server, never disturbs others, never l
     await until(() => events.some((e) => e.includes('after the attack')), 2000, 'the bystander still served');
   });
 
+  test('WebSocket framing, property: random bytes under the frames never crash the server; every connection is released', async (t) => {
+    const { wsUrl, app } = await startServer(t);
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.constantFrom('/ws', '/stomp'), async (bytes, path) => {
+        const client = new WebSocket(`${wsUrl}${path}`, path === '/stomp' ? ['v12.stomp'] : []);
+        client.on('error', () => {});
+        await new Promise((r) => client.once('open', r));
+        const closed = new Promise((resolve) => client.once('close', resolve));
+        (client as unknown as { _socket: { write(b: Buffer): void } })._socket.write(Buffer.from(bytes));
+        await Promise.race([closed, new Promise((r) => setTimeout(r, 30))]);
+        client.terminate();
+        await closed;
+      }),
+      { numRuns: 60 },
+    );
+    await until(() => app.connections.count === 0 && app.sockets.count === 0, 3000, 'every connection and socket released');
+    assert.equal((await app.inject({ url: '/healthz' })).statusCode, 200);
+  });
+
+  test('WebSocket: a frame header announcing more than the message ceiling closes with 1009 before any payload is sent', async (t) => {
+    const { wsUrl } = await startServer(t);
+    const attacker = new WebSocket(`${wsUrl}/ws`);
+    await new Promise((r) => attacker.once('open', r));
+    const closed = new Promise<number>((resolve) => attacker.once('close', (code) => resolve(code)));
+    // A masked binary frame header claiming 2^31 bytes, and nothing of its payload.
+    (attacker as unknown as { _socket: { write(b: Buffer): void } })._socket.write(Buffer.from([0x82, 0xff, 0, 0, 0, 0, 0x80, 0, 0, 0, 1, 2, 3, 4]));
+    assert.equal(await closed, 1009);
+  });
+
   test('STOMP, property: random bytes never crash the server; each connection gets frames or a defined ERROR', async (t) => {
     const { wsUrl, app } = await startServer(t);
     await fc.assert(

@@ -65,12 +65,19 @@ export class ServerWebSocket extends WebSocket {
     return this._socket ? this._socket.writableLength : 0;
   }
 
-  /** Sends a text frame for a string, a binary one for bytes (as ws does); nothing once closing. */
-  override send(data: string | Buffer, options?: { binary?: boolean } | ((err?: Error) => void)): void {
-    if (this._readyState !== WebSocket.OPEN) return;
-    const binary = typeof options === 'object' && options.binary !== undefined ? options.binary : typeof data !== 'string';
-    if (typeof data === 'string' && !binary) this._socket!.write(serverTextFrame(data));
-    else this._socket!.write(serverFrame(binary ? OPCODE.binary : OPCODE.text, typeof data === 'string' ? Buffer.from(data) : data));
+  /**
+   * Sends a text frame for a string, a binary one for bytes (as ws does; `binary` overrides). Once
+   * closing nothing is sent, and a callback, if any, gets an error (as ws's does).
+   */
+  override send(data: string | Buffer, options?: { binary?: boolean } | SendCallback, callback?: SendCallback): void {
+    const done = typeof options === 'function' ? options : callback;
+    if (this._readyState !== WebSocket.OPEN) {
+      if (done) process.nextTick(done, new Error('WebSocket is not open'));
+      return;
+    }
+    const binary = (typeof options === 'object' ? options.binary : undefined) ?? typeof data !== 'string';
+    const frame = typeof data === 'string' && !binary ? serverTextFrame(data) : serverFrame(binary ? OPCODE.binary : OPCODE.text, typeof data === 'string' ? Buffer.from(data) : data);
+    this._socket!.write(frame, done && ((err?: Error | null) => done(err ?? undefined)));
   }
 
   override ping(data?: Buffer): void {
@@ -242,6 +249,8 @@ interface Fragments {
   readonly opcode: number;
   readonly data: AppendBuffer;
 }
+
+type SendCallback = (err?: Error) => void;
 
 const kServerWebSocket = Symbol('serverWebSocket');
 type TaggedSocket = Socket & { [kServerWebSocket]?: ServerWebSocket };

@@ -95,6 +95,8 @@ describe('ServerWebSocket', () => {
         [true, OPCODE.pong, 'echo'],
       ],
     );
+    const written = await new Promise((resolve) => socket.send('with a callback', (err) => resolve(err ?? 'written')));
+    assert.equal(written, 'written');
     raw.cork();
     socket.send('queued');
     assert.equal(socket.bufferedAmount, 2 + 'queued'.length);
@@ -138,6 +140,8 @@ describe('ServerWebSocket', () => {
     silent.socket.close(1000);
     await until(() => silent.seen.length > 0, 2000, 'destroyed after the close timeout');
     assert.deepEqual(silent.seen, [['close', 1006, '']], 'no close frame came back');
+    const refused = await new Promise((resolve) => silent.socket.send('after close', resolve));
+    assert.ok(refused instanceof Error, 'a send once closed calls back with an error');
   });
 
   test('terminate destroys at once; a listener that terminates stops the rest of the read', async (t) => {
