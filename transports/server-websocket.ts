@@ -185,8 +185,10 @@ export class ServerWebSocket extends WebSocket {
         const { code, reason } = readClosePayload(payload);
         this._closeFrameReceived = true;
         this._closeCode = code;
-        // A copy: the reason is a view into the read, which the socket should not keep alive.
-        this._closeMessage = Buffer.from(reason);
+        // A copy, unpooled: the reason is a view into the read, and a pooled copy would keep the 8 KiB
+        // pool slab alive in the same way.
+        this._closeMessage = reason.length === 0 ? EMPTY : Buffer.allocUnsafeSlow(reason.length);
+        reason.copy(this._closeMessage);
         this.partial = this.fragments = undefined;
         if (code === 1005) this.close();
         else this.close(code, this._closeMessage);

@@ -15,7 +15,7 @@ type Seen = ['message', string, boolean] | ['ping', string] | ['pong', string] |
  * over after the handshake), and a raw client socket that sends hand-made frames and collects the
  * server's frames.
  */
-async function pair(t: TestContext, options: { maxPayload?: number; closeTimeout?: number; errorListener?: boolean } = {}) {
+async function pair(t: TestContext, options: { maxPayload?: number; closeTimeout?: number; errorListener?: boolean; head?: Buffer } = {}) {
   const server = net.createServer({ allowHalfOpen: true }); // as Node's HTTP server makes its sockets
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -25,8 +25,9 @@ async function pair(t: TestContext, options: { maxPayload?: number; closeTimeout
   t.after(() => client.destroy());
   const [raw] = await accepted;
   const socket = new ServerWebSocket(null, undefined, { closeTimeout: options.closeTimeout ?? 30_000 });
-  socket.setSocket(raw, Buffer.alloc(0), { maxPayload: options.maxPayload ?? 1024 });
+  socket.setSocket(raw, options.head ?? Buffer.alloc(0), { maxPayload: options.maxPayload ?? 1024 });
   const seen: Seen[] = [];
+  // Listeners in the same turn as setSocket, as the endpoints attach theirs: a head is read after.
   socket.on('message', (data: Buffer, binary: boolean) => seen.push(['message', data.toString(), binary]));
   socket.on('ping', (data: Buffer) => seen.push(['ping', data.toString()]));
   socket.on('pong', (data: Buffer) => seen.push(['pong', data.toString()]));
@@ -221,5 +222,16 @@ describe('ServerWebSocket', () => {
     await until(() => seen.length === 1, 2000, 'message');
     assert.deepEqual(seen, [['message', 'x'.repeat(parts - 1) + 'y', false]]);
     assert.equal(held(), undefined, 'nothing held once the message is whole');
+  });
+
+  test('bytes that came with the upgrade request (the head) are read first, before the socket’s own reads', async (t) => {
+    const head = Buffer.concat([maskedFrame(OPCODE.text, 'in the head'), maskedFrame(OPCODE.text, 'spl', { fin: false })]);
+    const { client, seen } = await pair(t, { head: head.subarray(0, head.length - 2) });
+    client.write(Buffer.concat([head.subarray(head.length - 2), maskedFrame(OPCODE.continuation, 'it')]));
+    await until(() => seen.length === 2, 2000, 'two messages');
+    assert.deepEqual(seen, [
+      ['message', 'in the head', false],
+      ['message', 'split', false],
+    ]);
   });
 });
