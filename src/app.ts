@@ -162,7 +162,7 @@ export async function buildApp(overrides: Partial<Config> = {}, options: BuildOp
         // ceiling only stops a message too big to be worth reading (ws closes with 1009).
         maxPayload: Math.max(1024 * 1024, config.maxBodyBytes * 4),
         perMessageDeflate: false,
-        // ws does the handshake, ServerWebSocket the framing (ws's Receiver and Sender cost ~1.3 KB per
+        // ws does the handshake, ServerWebSocket the framing (ws's Receiver and Sender cost ~0.9 KB per
         // connection); it has a slot for its connection: shared listeners instead of closures per connection.
         WebSocket: ServerWebSocket as never, // the plugin's typing wants ws's namespace statics on the class
         // Per socket, ws's `clients` Set costs an entry and a close closure, and auto-pong a closure:

@@ -7,11 +7,16 @@ import { AppendBuffer, MAX_FRAME_HEADER_BYTES, OPCODE, WsProtocolError, closeFra
  * @fastify/websocket) still checks the upgrade request, negotiates the subprotocol and writes the 101
  * answer, then hands the socket to this class (its `WebSocket` option, app.ts). From there ws would
  * give every connection a Receiver (a Writable stream with its state, buffers and six listeners) and
- * a Sender: about 1.3 KB of heap per idle connection, most of what a connection costs. This class
- * reads and writes RFC 6455 frames itself (src/protocol/ws-frames.ts) with nothing per connection
- * but its own fields, and keeps the part of ws's interface the endpoints use: `send`, `ping`, `pong`,
- * `close`, `terminate`, `readyState`, `bufferedAmount` and the `message`, `ping`, `pong`, `error` and
- * `close` events (docs/decisions.md, "WebSocket framing of our own").
+ * a Sender: 0.9 KB of heap per idle connection here, a quarter of a connection's heap (measured,
+ * docs/benchmarks.md). This class reads and writes RFC 6455 frames itself (src/protocol/ws-frames.ts)
+ * with nothing per connection but its own fields, and keeps the part of ws's interface the endpoints
+ * use: `send`, `ping`, `pong`, `close`, `terminate`, `readyState`, `bufferedAmount` and the `message`,
+ * `ping`, `pong`, `error` and `close` events (docs/decisions.md, "WebSocket framing of our own").
+ *
+ * It relies on ws's contract with its `WebSocket` option: the constructor's `(null, undefined,
+ * options)`, `setSocket(socket, head, options)` and the `_protocol`/`_readyState`/`_close…` fields.
+ * test/transports/server-websocket.test.ts drives the class directly and every WebSocket and STOMP
+ * suite through ws's server, so a ws release that moved them fails the tests, not production.
  *
  * What it does not do, as the endpoints need none of it: extensions (permessage-deflate is off),
  * `pause`/`resume`, client mode, the browser-style `on…` properties.
