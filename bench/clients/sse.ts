@@ -19,6 +19,8 @@ export class SseClient extends BaseClient {
   private socket: net.Socket | undefined = undefined;
   private rest: Buffer | undefined = undefined;
   private heartbeats = 0;
+  /** The socket that was paused (slow-consumer), whose end is then a cut, not a stream's end. */
+  private stalled: net.Socket | undefined = undefined;
   /** The group's id as bytes: every event read is checked to be of this client's group. */
   private readonly groupBytes = Buffer.from(this.spec.group, 'latin1');
 
@@ -94,6 +96,7 @@ export class SseClient extends BaseClient {
   }
 
   pause(): void {
+    this.stalled = this.socket;
     this.socket?.pause();
   }
 
@@ -117,10 +120,20 @@ export class SseClient extends BaseClient {
     return this.heartbeats;
   }
 
+  /**
+   * The stream ended. A server that cuts a stalled consumer queues its `event: error` behind the bytes
+   * the consumer did not read, then destroys the socket when its end grace runs out (as WebSocket's
+   * close grace): what the consumer sees once it reads again is its data and then the end, without
+   * the error event. That is reported as `cut_after_stall` (as the WebSocket clients do), any other
+   * end as `stream_ended`.
+   */
   private ended(socket: net.Socket): void {
     if (this.socket !== socket || !this.isOpen) return;
     this.isOpen = false;
-    if (!this.closing) this.ctx.onError(this, 'stream_ended');
+    if (this.closing) return;
+    const cut = socket === this.stalled; // (an error block seen first set `closing`: reported as itself)
+    this.stalled = undefined;
+    this.ctx.onError(this, cut ? 'cut_after_stall' : 'stream_ended');
   }
 
   private onData(chunk: Buffer): void {
