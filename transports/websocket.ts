@@ -88,7 +88,7 @@ class WsConnection extends SendBudget implements LivenessMember, Subscriber, Pin
 
   /** Subscriber: one event of any of this connection's groups. */
   deliver(event: EncodedEvent, replay: boolean): void {
-    if (this.socket.readyState !== this.socket.OPEN) return; // closing: send() drops frames now, so none is written or counted delivered
+    if (this.socket.readyState !== this.socket.OPEN) return; // closing: nothing more goes out on this socket, so the event is neither written nor counted delivered
     // Server frames are unmasked, so the whole frame is encoded once per event and written as is.
     const frame = (event.websocket ??= wsTextFrame(encodeEventFrame(event.json)));
     if (!this.allows(this.socket.bufferedAmount, frame.length, replay)) return this.cut();
