@@ -234,4 +234,16 @@ describe('ServerWebSocket', () => {
       ['message', 'split', false],
     ]);
   });
+
+  test('UTF-8 is checked on the whole message: a character split across fragments is valid; a 125-byte ping arrives whole', async (t) => {
+    const { client, seen } = await pair(t);
+    const check = Buffer.from('✓'); // three bytes
+    client.write(Buffer.concat([maskedFrame(OPCODE.text, Buffer.concat([Buffer.from('ok '), check.subarray(0, 1)]), { fin: false }), maskedFrame(OPCODE.continuation, check.subarray(1))]));
+    client.write(maskedFrame(OPCODE.ping, Buffer.alloc(125, 'p')));
+    await until(() => seen.length === 2, 2000, 'message and ping');
+    assert.deepEqual(seen, [
+      ['message', 'ok ✓', false],
+      ['ping', 'p'.repeat(125)],
+    ]);
+  });
 });
