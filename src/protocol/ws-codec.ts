@@ -3,6 +3,7 @@ import { HubError, type ErrorCode } from '../domain/errors.js';
 import type { PublishCommand } from '../domain/events.js';
 import { wsClientOpSchema } from '../domain/schemas.js';
 import { compileBodySchema, describeAjvError } from '../domain/validate.js';
+import { OPCODE, serverFrame, serverFrameHeader } from './ws-frames.js';
 
 /**
  * The WebSocket protocol's JSON ops, decoded and encoded without I/O.
@@ -66,10 +67,8 @@ export function decodeClientOp(text: string): WsClientOp {
   throw new WsDecodeError(codeFor(error), message, ref);
 }
 
-/** Bytes a server-to-client WebSocket frame header adds to a payload (unmasked): counted as wire bytes. */
-export function wsFrameOverhead(length: number): number {
-  return length < 126 ? 2 : length < 65536 ? 4 : 10;
-}
+// The framing itself lives in ws-frames.ts; these names stay for the callers that encode ops.
+export { wsFrameOverhead } from './ws-frames.js';
 
 /**
  * The header of an unmasked, final text frame (server to client) carrying `length` payload bytes.
@@ -77,18 +76,12 @@ export function wsFrameOverhead(length: number): number {
  * encoded once per event (RFC 6455 section 5.2).
  */
 export function wsTextFrameHeader(length: number): Buffer {
-  if (length < 126) return Buffer.from([0x81, length]);
-  if (length < 65536) return Buffer.from([0x81, 126, length >> 8, length & 0xff]);
-  const header = Buffer.alloc(10);
-  header[0] = 0x81;
-  header[1] = 127;
-  header.writeBigUInt64BE(BigInt(length), 2);
-  return header;
+  return serverFrameHeader(OPCODE.text, length);
 }
 
 /** A whole server-to-client text frame: header and payload in one buffer. */
 export function wsTextFrame(payload: Buffer): Buffer {
-  return Buffer.concat([wsTextFrameHeader(payload.length), payload]);
+  return serverFrame(OPCODE.text, payload);
 }
 
 /** `{"op":"event","event":...}` around an event's JSON, encoded once per event. */

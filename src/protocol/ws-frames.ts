@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import { wsFrameOverhead } from './ws-codec.js';
 
 /**
  * RFC 6455 framing as a server without extensions needs it: reading the frames a client sends (always
@@ -135,37 +134,49 @@ export function isValidText(payload: Buffer): boolean {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Bytes a server-to-client frame header adds to a payload (unmasked): counted as wire bytes. */
+export function wsFrameOverhead(length: number): number {
+  return length < 126 ? 2 : length < 65536 ? 4 : 10;
+}
+
 /** A whole, final, unmasked server frame: header and payload in one buffer. */
 export function serverFrame(opcode: number, payload: Buffer): Buffer {
-  const frame = frameWithHeader(opcode, payload.length);
-  payload.copy(frame, frame.length - payload.length);
+  const frame = Buffer.allocUnsafe(wsFrameOverhead(payload.length) + payload.length);
+  payload.copy(frame, writeHeader(frame, opcode, payload.length));
   return frame;
 }
 
 /** A whole, final, unmasked text frame for a string. */
 export function serverTextFrame(text: string): Buffer {
   const length = Buffer.byteLength(text);
-  const frame = frameWithHeader(OPCODE.text, length);
-  frame.write(text, frame.length - length);
+  const frame = Buffer.allocUnsafe(wsFrameOverhead(length) + length);
+  frame.write(text, writeHeader(frame, OPCODE.text, length));
   return frame;
 }
 
-/** A buffer for a final frame of `length` payload bytes, its header written and its payload not. */
-function frameWithHeader(opcode: number, length: number): Buffer {
-  const headerBytes = wsFrameOverhead(length);
-  const frame = Buffer.allocUnsafe(headerBytes + length);
+/** The header alone of a final, unmasked frame of `length` payload bytes (written before its payload). */
+export function serverFrameHeader(opcode: number, length: number): Buffer {
+  const header = Buffer.allocUnsafe(wsFrameOverhead(length));
+  writeHeader(header, opcode, length);
+  return header;
+}
+
+/** Writes a final, unmasked frame's header at the start of `frame`; returns where the payload goes. */
+function writeHeader(frame: Buffer, opcode: number, length: number): number {
   frame[0] = 0x80 | opcode;
-  if (headerBytes === 2) {
+  if (length < 126) {
     frame[1] = length;
-  } else if (headerBytes === 4) {
+    return 2;
+  }
+  if (length < 65536) {
     frame[1] = 126;
     frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeUInt32BE(0, 2);
-    frame.writeUInt32BE(length, 6); // payloads stay far below 4 GiB (maxPayload and MAX_BUFFERED_BYTES bound them)
+    return 4;
   }
-  return frame;
+  frame[1] = 127;
+  frame.writeUInt32BE(0, 2);
+  frame.writeUInt32BE(length, 6); // payloads stay far below 4 GiB (maxPayload and MAX_BUFFERED_BYTES bound them)
+  return 10;
 }
 
 /** Longest close reason: a control frame's 125 payload bytes less the two of the code. */
